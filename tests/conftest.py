@@ -1,0 +1,97 @@
+"""Shared fixtures: the real CIFAR-10 sample, run stores, and one tiny real training run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cifar_core.data import Cifar10, load_local
+from cifar_core.runs import RunStore
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_SAMPLE = REPO.parent / "shared" / "cifar10-sample" / "cifar-10-batches-py"
+
+
+def sample_dir() -> Path:
+    """The real CIFAR-10 sample: $CIFAR10_DIR (as .ci/run sets it), else ../shared/…"""
+    return Path(os.environ.get("CIFAR10_DIR") or DEFAULT_SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def cifar_dir() -> Path:
+    path = sample_dir()
+    if not path.exists():
+        pytest.fail(f"The CIFAR-10 sample is missing at {path}; set CIFAR10_DIR.")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_data(cifar_dir: Path) -> Cifar10:
+    """The real sample (5,085 train / 1,017 test images), read-only like in the app."""
+    return load_local(cifar_dir).make_read_only()
+
+
+@pytest.fixture(scope="session")
+def cifar_sample_images(sample_data: Cifar10):
+    """A few real training images (uint8, (16, 32, 32, 3))."""
+    return sample_data.x_train[:16]
+
+
+@pytest.fixture()
+def tmp_store(tmp_path: Path) -> RunStore:
+    return RunStore(tmp_path / "runs")
+
+
+@pytest.fixture(scope="session")
+def trained_store(tmp_path_factory: pytest.TempPathFactory, sample_data: Cifar10) -> RunStore:
+    """A run store holding one finished run: the deep model, 300 real images, 1 epoch."""
+    from cifar_core.training import JobManager, TrainConfig, TrainingJob, wait_for
+
+    store = RunStore(tmp_path_factory.mktemp("trained") / "runs")
+    config = TrainConfig(model="deep", train_size=300, epochs=1, batch_size=64, seed=1)
+    job = JobManager(1).submit(TrainingJob(config, sample_data, store))
+    assert wait_for(job, timeout=300), "the tiny training did not finish in 5 minutes"
+    assert job.monitor.snapshot().status == "finished", job.monitor.snapshot().message
+    return store
+
+
+@pytest.fixture()
+def app_env(monkeypatch: pytest.MonkeyPatch, cifar_dir: Path, tmp_path: Path) -> Path:
+    """Point the app at the real sample and an empty runs folder; returns the runs folder."""
+    runs = tmp_path / "app-runs"
+    monkeypatch.setenv("CIFAR10_DIR", str(cifar_dir))
+    monkeypatch.setenv("CIFAR_RUNS_DIR", str(runs))
+    return runs
+
+
+def open_app(page: str | None = None, timeout: float = 60):
+    """An AppTest of app.py, run once, switched to `page` (e.g. "pages/train.py") if given."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout)
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    return at
+
+
+def chart_values(at) -> list[list[dict]]:
+    """The data rows of every Vega-Lite chart on an AppTest page (Streamlit ships them as Arrow)."""
+    import json
+
+    import pyarrow as pa
+
+    charts = []
+    for element in at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart"):
+        proto = element.proto
+        rows: list[dict] = []
+        if proto.data.data:
+            rows += pa.ipc.open_stream(proto.data.data).read_all().to_pylist()
+        for named in proto.datasets:
+            rows += pa.ipc.open_stream(named.data.data).read_all().to_pylist()
+        rows += json.loads(proto.spec).get("data", {}).get("values", [])
+        charts.append(rows)
+    return charts
