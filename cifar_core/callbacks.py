@@ -1,0 +1,41 @@
+"""Callbacks: the Keras callback that reports live progress to a TrainingMonitor."""
+
+from __future__ import annotations
+
+import keras
+
+from cifar_core.monitor import TrainingMonitor
+
+
+class LiveMonitorCallback(keras.callbacks.Callback):
+    """Writes every batch and epoch into a monitor and honours its Stop button.
+
+    The monitor is injected, so this callback knows nothing about who reads it.
+
+    Args:
+        monitor: where to write.
+        batch_size: images per full batch.
+        n_train: training images per epoch (the last batch may be smaller).
+    """
+
+    def __init__(self, monitor: TrainingMonitor, batch_size: int, n_train: int) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.batch_size = batch_size
+        self.n_train = n_train
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        # Keras gives running means since the start of the epoch, not the batch's own values.
+        size = min(self.batch_size, self.n_train - batch * self.batch_size)
+        self.monitor.add_batch(self._epoch, batch, logs or {}, size)
+        if self.monitor.stop_requested:
+            # Keras checks this flag after each batch: the current batch finishes, then
+            # validation runs once and fit() returns with everything learned so far.
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.monitor.add_epoch(epoch, logs or {})

@@ -1,0 +1,405 @@
+"""Training: the config, the background job that trains and saves a run, and the job queue."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from cifar_core import constants as C
+from cifar_core.data import Cifar10
+from cifar_core.evaluation import summarize_predictions
+from cifar_core.models import count_params, get_architecture
+from cifar_core.monitor import (
+    CANCELLED,
+    EVALUATING,
+    FAILED,
+    FINISHED,
+    PREPARING,
+    SAVING,
+    STOPPED,
+    TrainingMonitor,
+)
+from cifar_core.runs import (
+    ARCHITECTURE_FILE,
+    BEST_WEIGHTS_FILE,
+    HISTORY_FILE,
+    MODEL_FILE,
+    RESULT_FILE,
+    WEIGHTS_FILE,
+    RunStore,
+)
+
+# How many training images to score for the "does your model remember?" comparison.
+MEMBERSHIP_SAMPLE = 1000
+PREDICT_BATCH = 256
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run; equal configs train the same way.
+
+    Attributes:
+        model: "shallow" or "deep".
+        train_size: images taken from the training split (a seeded random subset);
+            `val_split` of them are held out for validation, as Keras' validation_split does.
+        epochs, batch_size, optimizer, learning_rate: as in model.compile / model.fit.
+        val_split: fraction of `train_size` used for validation.
+        seed: seeds the subset, the shuffling, the weights and dropout.
+        augment: AugmentParams.to_dict() of the Augmentation lab, or None for no augmentation.
+    """
+
+    model: str = C.DEFAULT_MODEL
+    train_size: int = C.DEFAULT_TRAIN_SIZE
+    epochs: int = C.DEFAULT_EPOCHS
+    batch_size: int = C.DEFAULT_BATCH_SIZE
+    optimizer: str = C.DEFAULT_OPTIMIZER
+    learning_rate: float = C.DEFAULT_LEARNING_RATE
+    val_split: float = C.DEFAULT_VAL_SPLIT
+    seed: int = C.DEFAULT_SEED
+    augment: dict | None = None
+
+    def __post_init__(self) -> None:
+        get_architecture(self.model)  # raises a clear ValueError for an unknown model
+        if self.optimizer not in C.OPTIMIZERS:
+            raise ValueError(
+                f"Unknown optimizer {self.optimizer!r}: choose one of {', '.join(C.OPTIMIZERS)}."
+            )
+        if self.train_size < C.TRAIN_SIZE_MIN:
+            raise ValueError(f"Use at least {C.TRAIN_SIZE_MIN} training images.")
+        if not C.EPOCHS_MIN <= self.epochs <= C.EPOCHS_MAX:
+            raise ValueError(f"Epochs must be {C.EPOCHS_MIN}–{C.EPOCHS_MAX}, got {self.epochs}.")
+        if not 1 <= self.batch_size <= 4096:
+            raise ValueError(f"Batch size must be 1–4096, got {self.batch_size}.")
+        if not 0 < self.learning_rate <= 1:
+            raise ValueError(
+                f"Learning rate must be above 0 and at most 1, got {self.learning_rate}."
+            )
+        if not 0 < self.val_split < 0.9:
+            raise ValueError(f"Validation split must be between 0 and 0.9, got {self.val_split}.")
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (what the run store saves)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        """Rebuild a config from a saved dict, ignoring keys this version does not know."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def key(self) -> str:
+        """A canonical string: two configs with the same key train identically."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    def split_sizes(self) -> tuple[int, int]:
+        """(training images, validation images) per epoch."""
+        n_val = max(1, int(round(self.train_size * self.val_split)))
+        return self.train_size - n_val, n_val
+
+
+def split_indices(n_available: int, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded random subset of the training split, then the last `val_split` of it held out.
+
+    Raises:
+        ValueError: when the data set has fewer images than `train_size`.
+    """
+    if config.train_size > n_available:
+        raise ValueError(
+            f"Asked for {config.train_size:,} training images but the data set has only "
+            f"{n_available:,}. Choose a smaller training-set size."
+        )
+    order = np.random.default_rng(config.seed).permutation(n_available)[: config.train_size]
+    n_train, _ = config.split_sizes()
+    return np.sort(order[:n_train]), np.sort(order[n_train:])
+
+
+def make_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    indices: np.ndarray,
+    batch_size: int,
+    shuffle_seed: int | None = None,
+    augment: Callable[[Any], Any] | None = None,
+) -> Any:
+    """A tf.data pipeline that gathers uint8 images by index and scales each batch to [0, 1].
+
+    The shared uint8 arrays are never copied whole: each batch is gathered from them, turned
+    into float32 / 255 and one-hot labels, so memory stays at one uint8 copy for all sessions.
+
+    Args:
+        images: (N, 32, 32, 3) uint8, may be read-only.
+        labels: (N,) int labels.
+        indices: which rows to use.
+        batch_size: images per batch.
+        shuffle_seed: reshuffle every epoch with this seed; None keeps the order.
+        augment: an in-graph function applied to each float batch (training only).
+    """
+    import tensorflow as tf
+
+    def gather(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return images[idx], labels[idx].astype(np.int64)
+
+    def load(idx: Any) -> tuple[Any, Any]:
+        batch, y = tf.numpy_function(gather, [idx], [tf.uint8, tf.int64], stateful=False)
+        batch.set_shape([None, *images.shape[1:]])  # (B, 32, 32, 3)
+        y.set_shape([None])
+        x = tf.cast(batch, tf.float32) / 255.0
+        if augment is not None:
+            x = augment(x)
+        return x, tf.one_hot(y, C.NUM_CLASSES)
+
+    ds = tf.data.Dataset.from_tensor_slices(np.asarray(indices, dtype=np.int64))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(indices), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).map(load).prefetch(tf.data.AUTOTUNE)
+
+
+def make_optimizer(name: str, learning_rate: float) -> Any:
+    """RMSprop (the lesson's), Adam or SGD with momentum."""
+    import keras
+
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=learning_rate)
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate=learning_rate)
+    return keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9)
+
+
+def build_compiled(config: TrainConfig) -> Any:
+    """The lesson's model for this config, compiled with categorical cross-entropy."""
+    from cifar_core.models import build_model
+
+    model = build_model(config.model)
+    model.compile(
+        optimizer=make_optimizer(config.optimizer, config.learning_rate),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def predict_probs(model: Any, images: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Softmax outputs for some images, batch by batch (no float copy of the whole set)."""
+    out = [
+        model.predict_on_batch(images[indices[i : i + PREDICT_BATCH]].astype(np.float32) / 255.0)
+        for i in range(0, len(indices), PREDICT_BATCH)
+    ]
+    return np.concatenate(out) if out else np.zeros((0, C.NUM_CLASSES), np.float32)
+
+
+def make_augment_fn(config: TrainConfig) -> Callable[[Any], Any] | None:
+    """The Augmentation lab's in-graph transform for this config, or None."""
+    if not config.augment:
+        return None
+    from cifar_core.augmentation import AugmentParams, make_tf_augment
+
+    params = AugmentParams.from_dict(config.augment)
+    return None if params.is_identity else make_tf_augment(params, seed=config.seed)
+
+
+class TrainingJob:
+    """One training run: trains in a worker thread, reports to a monitor, saves to the store.
+
+    It never touches Streamlit; the page only holds the job and polls `monitor`.
+
+    Args:
+        config: what to train.
+        data: the shared, read-only data set.
+        store: where the run is saved.
+        monitor: where progress goes (a new one if None).
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        data: Cifar10,
+        store: RunStore,
+        monitor: TrainingMonitor | None = None,
+    ) -> None:
+        self.config = config
+        self.data = data
+        self.store = store
+        self.monitor = monitor or TrainingMonitor()
+        self.run_id: str | None = None
+        self.thread: threading.Thread | None = None
+
+    def run(self) -> None:
+        """Train, evaluate and save; any exception ends as a failed run with its message."""
+        try:
+            self._run()
+        except Exception as exc:  # noqa: BLE001 — report every failure to the user
+            message = f"{type(exc).__name__}: {exc}"
+            if self.run_id is not None:
+                self.store.set_status(self.run_id, FAILED, message)
+            self.monitor.set_status(FAILED, message)
+
+    def _run(self) -> None:
+        import keras
+
+        cfg, data, monitor = self.config, self.data, self.monitor
+        monitor.set_status(PREPARING)
+        train_idx, val_idx = split_indices(len(data.x_train), cfg)
+        keras.utils.set_random_seed(cfg.seed)  # weights, dropout and shuffling
+        train_ds = make_dataset(
+            data.x_train, data.y_train, train_idx, cfg.batch_size, cfg.seed, make_augment_fn(cfg)
+        )
+        val_ds = make_dataset(data.x_train, data.y_train, val_idx, cfg.batch_size)
+        model = build_compiled(cfg)
+
+        self.run_id = self.store.new_run_id()
+        folder = self.store.create(self.run_id, cfg.to_dict())
+        monitor.set_run_id(self.run_id)
+        (folder / ARCHITECTURE_FILE).write_text(model.to_json())
+
+        steps_per_epoch = -(-len(train_idx) // cfg.batch_size)
+        monitor.begin(steps_per_epoch * cfg.epochs, cfg.batch_size)
+        from cifar_core.callbacks import LiveMonitorCallback
+
+        callbacks = [
+            LiveMonitorCallback(monitor, cfg.batch_size, len(train_idx)),
+            # As the lesson's ModelCheckpoint: keep the weights of the best validation epoch.
+            keras.callbacks.ModelCheckpoint(
+                str(folder / BEST_WEIGHTS_FILE),
+                monitor="val_accuracy",
+                save_best_only=True,
+                save_weights_only=True,
+            ),
+        ]
+        # shuffle=False: the tf.data pipeline already reshuffles every epoch with the seed.
+        model.fit(
+            train_ds,
+            epochs=cfg.epochs,
+            validation_data=val_ds,
+            callbacks=callbacks,
+            shuffle=False,
+            verbose=0,
+        )
+        monitor.end_training()
+        stopped = monitor.stop_requested
+
+        monitor.set_status(EVALUATING)
+        test_idx = np.arange(len(data.x_test))
+        test_probs = predict_probs(model, data.x_test, test_idx)
+        rng = np.random.default_rng(cfg.seed)
+        seen = np.sort(rng.choice(train_idx, min(MEMBERSHIP_SAMPLE, len(train_idx)), replace=False))
+        seen_probs = predict_probs(model, data.x_train, seen)
+
+        monitor.set_status(SAVING)
+        model.save(folder / MODEL_FILE)
+        model.save_weights(folder / WEIGHTS_FILE)
+        snap = monitor.snapshot()
+        self.store.write_json(
+            self.run_id, HISTORY_FILE, {"batches": list(snap.batches), "epochs": list(snap.epochs)}
+        )
+        self.store.write_predictions(
+            self.run_id,
+            test_probs=test_probs.astype(np.float16),
+            test_labels=data.y_test.astype(np.int16),
+            train_indices=seen.astype(np.int64),
+            train_probs=seen_probs.astype(np.float16),
+            train_labels=data.y_train[seen].astype(np.int16),
+        )
+        result = summarize_predictions(test_probs, data.y_test)
+        result.update(self._summary(snap, len(train_idx), len(val_idx)))
+        self.store.write_json(self.run_id, RESULT_FILE, result)
+        final = STOPPED if stopped else FINISHED
+        note = f"Stopped after {len(snap.epochs)} epoch(s)." if stopped else ""
+        self.store.set_status(self.run_id, final, note)
+        monitor.set_status(final, note)
+
+    def _summary(self, snap: Any, n_train: int, n_val: int) -> dict:
+        import keras
+        import tensorflow as tf
+
+        train_seconds = self.monitor.train_seconds()
+        images = sum(b["size"] for b in snap.batches)
+        val_accs = [e["val_accuracy"] for e in snap.epochs]
+        best = int(np.nanargmax(val_accs)) if val_accs and not np.all(np.isnan(val_accs)) else None
+        return {
+            "class_names": list(self.data.class_names),
+            "params": count_params(self.config.model),
+            "n_train": n_train,
+            "n_val": n_val,
+            "epochs_completed": len(snap.epochs),
+            "steps_completed": snap.steps_done,
+            "train_seconds": train_seconds,
+            "seconds_per_epoch": train_seconds / max(1, len(snap.epochs)),
+            "images_per_second": images / train_seconds if train_seconds else None,
+            "best_epoch": best + 1 if best is not None else None,
+            "best_val_accuracy": val_accs[best] if best is not None else None,
+            "data_source": self.data.source,
+            "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
+        }
+
+
+class JobManager:
+    """Process-wide queue: at most `max_concurrent` trainings at once, the rest wait in order.
+
+    Each waiting job's monitor shows its place in the queue. A job stopped while waiting is
+    cancelled without training (nothing learned, nothing saved).
+    """
+
+    def __init__(self, max_concurrent: int = C.DEFAULT_MAX_TRAININGS) -> None:
+        self.max_concurrent = max(1, int(max_concurrent))
+        self._cond = threading.Condition()
+        self._waiting: list[TrainingJob] = []
+        self._running: list[TrainingJob] = []
+
+    def submit(self, job: TrainingJob) -> TrainingJob:
+        """Queue a job and start its worker thread; returns the job for chaining."""
+        with self._cond:
+            self._waiting.append(job)
+            self._renumber()
+        job.thread = threading.Thread(target=self._work, args=(job,), name="training", daemon=True)
+        job.thread.start()
+        return job
+
+    def _renumber(self) -> None:
+        for position, waiting in enumerate(self._waiting, start=1):
+            waiting.monitor.set_queue_position(position)
+
+    def _work(self, job: TrainingJob) -> None:
+        with self._cond:
+            while not (self._waiting[0] is job and len(self._running) < self.max_concurrent):
+                if job.monitor.stop_requested:
+                    self._waiting.remove(job)
+                    self._renumber()
+                    job.monitor.set_status(CANCELLED, "Stopped before it started.")
+                    self._cond.notify_all()
+                    return
+                self._cond.wait(timeout=0.2)  # wake up now and then to notice a Stop
+            self._waiting.pop(0)
+            self._running.append(job)
+            self._renumber()
+        try:
+            job.run()
+        finally:
+            with self._cond:
+                self._running.remove(job)
+                self._cond.notify_all()
+
+    def active_run_ids(self) -> set[str]:
+        """Run ids of jobs alive in this process (their "running" status is real)."""
+        with self._cond:
+            return {j.run_id for j in self._running if j.run_id}
+
+    def counts(self) -> tuple[int, int]:
+        """(running, waiting) right now."""
+        with self._cond:
+            return len(self._running), len(self._waiting)
+
+
+def wait_for(job: TrainingJob, timeout: float = 600.0) -> bool:
+    """Block until a job's thread ends (for tests and benches); True if it ended in time."""
+    deadline = time.monotonic() + timeout
+    while job.thread is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if job.thread is not None:
+        job.thread.join(max(0.0, deadline - time.monotonic()))
+    return job.thread is not None and not job.thread.is_alive()

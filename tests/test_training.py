@@ -1,0 +1,178 @@
+"""Training job: config checks, the data pipeline, real tiny trainings, stop, queue, failure."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from cifar_core import runs as R
+from cifar_core.monitor import CANCELLED, FAILED, FINISHED, QUEUED, STOPPED
+from cifar_core.training import (
+    JobManager,
+    TrainConfig,
+    TrainingJob,
+    make_dataset,
+    split_indices,
+    wait_for,
+)
+
+TINY = dict(model="deep", train_size=300, epochs=1, batch_size=64, seed=1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"model": "vgg"}, "Unknown model"),
+        ({"optimizer": "lbfgs"}, "Unknown optimizer"),
+        ({"epochs": 0}, "Epochs must be"),
+        ({"learning_rate": 0}, "Learning rate"),
+        ({"train_size": 10}, "at least 100"),
+    ],
+)
+def test_config_rejects_bad_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**kwargs)
+
+
+def test_config_round_trip_and_key():
+    cfg = TrainConfig(**TINY)
+    assert TrainConfig.from_dict({**cfg.to_dict(), "unknown_future_key": 1}) == cfg
+    assert cfg.key() == TrainConfig(**TINY).key() != TrainConfig(**{**TINY, "seed": 2}).key()
+    assert cfg.split_sizes() == (240, 60)
+
+
+def test_split_is_seeded_disjoint_and_checked():
+    cfg = TrainConfig(train_size=1000, seed=5)
+    train, val = split_indices(5085, cfg)
+    assert (len(train), len(val)) == (800, 200)
+    assert not set(train) & set(val)
+    again, _ = split_indices(5085, cfg)
+    assert np.array_equal(train, again)
+    with pytest.raises(ValueError, match="only 5,085"):
+        split_indices(5085, TrainConfig(train_size=6000))
+
+
+def test_pipeline_scales_batches_and_one_hots(sample_data):
+    idx = np.arange(10)
+    ds = make_dataset(sample_data.x_train, sample_data.y_train, idx, batch_size=4)
+    batches = list(ds.as_numpy_iterator())
+    assert [len(x) for x, _ in batches] == [4, 4, 2]
+    x, y = batches[0]
+    assert x.dtype == np.float32 and x.min() >= 0.0 and x.max() <= 1.0
+    assert np.allclose(x, sample_data.x_train[:4] / 255.0)
+    assert np.array_equal(y.argmax(axis=1), sample_data.y_train[:4]) and y.shape == (4, 10)
+
+
+def test_tiny_training_saves_everything(trained_store):
+    (info,) = trained_store.list_runs()
+    assert info.status == FINISHED
+    run = trained_store.load(info.run_id)
+    for name in (
+        R.MODEL_FILE,
+        R.WEIGHTS_FILE,
+        R.BEST_WEIGHTS_FILE,
+        R.ARCHITECTURE_FILE,
+        R.PREDICTIONS_FILE,
+    ):
+        assert run.has(name), name
+    assert len(run.history["epochs"]) == 1 and len(run.history["batches"]) == 4  # 240 / 64 → 4
+    assert run.history["batches"][-1]["step"] == 4
+    result = run.result
+    assert result["n_test"] == 1017 and 0.0 <= result["test_accuracy"] <= 1.0
+    assert np.array(result["confusion_matrix"]).sum() == 1017
+    assert result["params"] == 1_676_842 and result["epochs_completed"] == 1
+    preds = run.predictions()
+    assert preds["test_probs"].shape == (1017, 10)
+    assert preds["train_probs"].shape == (240, 10)
+    assert np.allclose(preds["test_probs"].astype(np.float32).sum(axis=1), 1.0, atol=1e-2)
+
+
+def test_saved_model_reloads_with_same_predictions(trained_store, sample_data):
+    import keras
+
+    run = trained_store.load(trained_store.list_runs()[0].run_id)
+    model = keras.saving.load_model(run.path / R.MODEL_FILE, safe_mode=True)
+    probs = model.predict_on_batch(sample_data.x_test[:8].astype(np.float32) / 255.0)
+    saved = run.predictions()["test_probs"][:8].astype(np.float32)
+    assert np.allclose(probs, saved, atol=2e-3)
+
+
+def wait_until(predicate, timeout=120.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_stop_mid_run_keeps_what_was_learned(sample_data, tmp_store):
+    job = TrainingJob(
+        TrainConfig(**{**TINY, "train_size": 2000, "epochs": 5}), sample_data, tmp_store
+    )
+    JobManager(1).submit(job)
+    wait_until(lambda: job.monitor.snapshot().steps_done >= 3)
+    job.monitor.request_stop()
+    assert wait_for(job, 120)
+    snap = job.monitor.snapshot()
+    assert snap.status == STOPPED
+    assert snap.steps_done < snap.total_steps  # it did not run to the end
+    run = tmp_store.load(job.run_id)
+    assert run.status["status"] == STOPPED and "Stopped after" in run.status["message"]
+    assert run.has(R.MODEL_FILE) and run.result["epochs_completed"] == 1
+
+
+@pytest.mark.slow
+def test_queue_positions_cancel_and_failure(sample_data, tmp_store):
+    manager = JobManager(1)
+    first = manager.submit(
+        TrainingJob(TrainConfig(**{**TINY, "epochs": 3}), sample_data, tmp_store)
+    )
+    too_big = manager.submit(
+        TrainingJob(TrainConfig(**{**TINY, "train_size": 9000}), sample_data, tmp_store)
+    )
+    cancelled = manager.submit(TrainingJob(TrainConfig(**TINY), sample_data, tmp_store))
+    wait_until(lambda: first.monitor.snapshot().status not in (QUEUED,))
+    assert too_big.monitor.snapshot().queue_position == 1
+    assert cancelled.monitor.snapshot().queue_position == 2
+    assert manager.counts() == (1, 2)
+    cancelled.monitor.request_stop()
+    assert wait_for(cancelled, 30) and cancelled.monitor.snapshot().status == CANCELLED
+    assert too_big.monitor.snapshot().queue_position == 1
+    assert wait_for(first, 180) and wait_for(too_big, 60)
+    failed = too_big.monitor.snapshot()
+    assert failed.status == FAILED and "only 5,085" in failed.message
+    assert first.monitor.snapshot().status == FINISHED
+    assert [i.status for i in tmp_store.list_runs()] == [FINISHED]  # nothing saved for the others
+
+
+@pytest.mark.slow
+def test_same_seed_same_result(sample_data, tmp_store):
+    manager = JobManager(1)
+    cfg = TrainConfig(**{**TINY, "model": "shallow", "train_size": 200})
+    results = []
+    for _ in range(2):
+        job = manager.submit(TrainingJob(cfg, sample_data, tmp_store))
+        assert wait_for(job, 120)
+        results.append(tmp_store.load(job.run_id))
+    assert results[0].history["epochs"][0]["loss"] == results[1].history["epochs"][0]["loss"]
+    assert results[0].result["test_accuracy"] == results[1].result["test_accuracy"]
+
+
+def test_error_after_start_marks_run_failed(sample_data, tmp_store, monkeypatch):
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError("simulated: not enough memory")
+
+    monkeypatch.setattr(TrainingJob, "_summary", out_of_memory)
+    job = JobManager(1).submit(
+        TrainingJob(
+            TrainConfig(**{**TINY, "model": "shallow", "train_size": 100}), sample_data, tmp_store
+        )
+    )
+    assert wait_for(job, 120)
+    snap = job.monitor.snapshot()
+    assert snap.status == FAILED and "simulated: not enough memory" in snap.message
+    (info,) = tmp_store.list_runs()
+    assert info.status == FAILED
+    assert "MemoryError" in tmp_store.load(info.run_id).status["message"]
