@@ -1,0 +1,25 @@
+"""The CIFAR-10 CNN lesson: frame and navigation (run with `streamlit run app.py`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from pages.ui_common import available_steps
+
+HERE = Path(__file__).parent
+
+
+def main() -> None:
+    st.set_page_config(page_title="CIFAR-10: your first CNN", page_icon="🧠", layout="wide")
+    # Home first, then the lesson's pages in lesson order (see LESSON_STEPS).
+    pages = [st.Page(HERE / "pages/home.py", title="Home", icon="🏠", default=True)]
+    pages += [
+        st.Page(HERE / step.path, title=step.title, icon=step.icon, url_path=step.url_path)
+        for step in available_steps()
+    ]
+    st.navigation(pages).run()
+
+
+main()

@@ -1,0 +1,237 @@
+"""Views of one training run (live or saved), shared by the pages that show runs."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from cifar_core import constants as C
+from cifar_core.charts import confusion_heatmap, per_class_bars, training_curve
+from cifar_core.data import Cifar10
+from cifar_core.evaluation import framed, pick_grid
+from cifar_core.models import count_params
+from cifar_core.monitor import (
+    CANCELLED,
+    EVALUATING,
+    FAILED,
+    FINISHED,
+    PREPARING,
+    QUEUED,
+    SAVING,
+    STOPPED,
+    Snapshot,
+)
+from cifar_core.runs import (
+    ARCHITECTURE_FILE,
+    BEST_WEIGHTS_FILE,
+    MODEL_FILE,
+    PREDICTIONS_FILE,
+    WEIGHTS_FILE,
+    Run,
+    RunStore,
+)
+from cifar_core.training import TrainConfig
+
+STATUS_TEXT = {
+    QUEUED: "Waiting for a free slot",
+    PREPARING: "Preparing the data and building the model…",
+    EVALUATING: "Training done — scoring every test image…",
+    SAVING: "Saving the model and the results…",
+    FINISHED: "Finished.",
+    STOPPED: "Stopped early — everything learned up to the stop is kept and saved.",
+    FAILED: "Failed.",
+    CANCELLED: "Cancelled before it started — nothing was trained.",
+}
+
+
+def duration(seconds: float | None) -> str:
+    """'1 min 05 s' / '42 s' / '—'."""
+    if seconds is None or not np.isfinite(seconds):
+        return "—"
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def config_summary(config: dict) -> str:
+    """One line a student can read: what was trained, on how much, how."""
+    cfg = TrainConfig.from_dict(config)
+    n_train, n_val = cfg.split_sizes()
+    aug = "with augmentation" if cfg.augment else "no augmentation"
+    return (
+        f"**{C.MODEL_LABELS[cfg.model]}** · {n_train:,} training + {n_val:,} validation images · "
+        f"{cfg.epochs} epochs · batch {cfg.batch_size} · "
+        f"{C.OPTIMIZER_LABELS[cfg.optimizer]} lr {cfg.learning_rate:g} · seed {cfg.seed} · {aug}"
+    )
+
+
+def curves(batches: list | tuple, epochs: list | tuple, config: dict, key: str) -> None:
+    """Loss and accuracy charts side by side."""
+    cfg = TrainConfig.from_dict(config)
+    steps = -(-cfg.split_sizes()[0] // cfg.batch_size)
+    left, right = st.columns(2)
+    for column, metric in ((left, "loss"), (right, "accuracy")):
+        chart = training_curve(batches, epochs, metric, steps, cfg.epochs)
+        column.altair_chart(chart, width="stretch", key=f"{key}_{metric}")
+        column.caption(
+            f"{metric.capitalize()} per batch (thin line: Keras' running mean within the epoch) "
+            "and at the end of each epoch for training and validation (dashed, with dots)."
+        )
+
+
+def live_status(snap: Snapshot, config: dict) -> None:
+    """The progress line and bar of a job that is not finished yet."""
+    if snap.status == QUEUED:
+        where = f"number {snap.queue_position} in the queue" if snap.queue_position else "queued"
+        st.info(
+            f"⏳ {STATUS_TEXT[QUEUED]}: you are **{where}**. This server trains one network at "
+            "a time so each run gets the whole CPU; yours starts when the ones ahead finish.",
+        )
+        return
+    if snap.status in STATUS_TEXT:
+        st.caption(STATUS_TEXT[snap.status])
+    cfg = TrainConfig.from_dict(config)
+    epoch = snap.batches[-1]["epoch"] if snap.batches else 1
+    parts = [f"epoch {epoch}/{cfg.epochs}", f"batch {snap.steps_done}/{snap.total_steps or '?'}"]
+    if snap.images_per_second:
+        parts.append(f"{snap.images_per_second:,.0f} images/s")
+    if snap.eta_seconds is not None:
+        parts.append(f"about {duration(snap.eta_seconds)} left")
+    if snap.stop_requested:
+        parts.append("stopping after this batch…")
+    st.progress(snap.progress, text=" · ".join(parts))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def load_predictions(root: str, run_id: str) -> dict[str, np.ndarray]:
+    """A run's saved predictions, read once per run (cached by store and id)."""
+    return RunStore(root).load(run_id).predictions()
+
+
+def metrics_row(run: Run) -> None:
+    """Test accuracy and friends as big numbers."""
+    result = run.result
+    cols = st.columns(5)
+    cols[0].metric("Test accuracy", f"{result['test_accuracy']:.1%}")
+    cols[1].metric("Test loss", f"{result['test_loss']:.3f}")
+    best = result.get("best_val_accuracy")
+    cols[2].metric(
+        "Best validation accuracy",
+        f"{best:.1%}" if best is not None else "—",
+        help=f"at epoch {result.get('best_epoch')}; those weights are saved as {BEST_WEIGHTS_FILE}",
+    )
+    cols[3].metric("Training time", duration(result.get("train_seconds")))
+    speed = result.get("images_per_second")
+    cols[4].metric("Speed", f"{speed:,.0f} img/s" if speed else "—")
+
+
+def prediction_grid(run: Run, data: Cifar10 | None, key: str) -> None:
+    """Test images with true and predicted labels; mistakes framed red and marked ✗."""
+    if not run.has(PREDICTIONS_FILE):
+        return
+    preds = load_predictions(str(run.path.parent), run.run_id)
+    probs = preds["test_probs"].astype(np.float32)
+    y_true = preds["test_labels"].astype(np.int64)
+    if data is None or len(data.x_test) != len(y_true):
+        st.caption(
+            "The test images of this run are not loaded (different data set), so the grid is hidden."
+        )
+        return
+    y_pred = probs.argmax(axis=1)
+    seed = st.session_state.get(f"{key}_grid_seed", 0)
+    names = run.result.get("class_names", list(C.CLASS_NAMES))
+    chosen = pick_grid(y_true, y_pred, C.RESULT_GRID_SIZE, seed)
+    images, captions = [], []
+    for i in chosen:
+        ok = bool(y_pred[i] == y_true[i])
+        images.append(framed(data.x_test[i], ok))
+        mark = "✓" if ok else "✗"
+        captions.append(
+            f"{mark} {names[y_pred[i]]} {probs[i, y_pred[i]]:.0%} · true: {names[y_true[i]]}"
+        )
+    st.image(images, caption=captions, width=110)
+    st.caption(
+        "Test images the network never saw during training. Green frame and ✓: correct; red frame "
+        "and ✗: a mistake. Each caption gives the prediction, the network's confidence and the "
+        "true class. About half of the grid are mistakes, chosen on purpose so there is "
+        "something to discuss."
+    )
+    if st.button("Show other images", key=f"{key}_grid_reroll"):
+        st.session_state[f"{key}_grid_seed"] = seed + 1
+        st.rerun()
+
+
+def downloads(run: Run, key: str) -> None:
+    """Download buttons for the model files and the history."""
+    files = [
+        (MODEL_FILE, "Model (.keras)", "application/octet-stream"),
+        (WEIGHTS_FILE, "Final weights (.weights.h5)", "application/octet-stream"),
+        (BEST_WEIGHTS_FILE, "Best-epoch weights (.weights.h5)", "application/octet-stream"),
+        (ARCHITECTURE_FILE, "Architecture (JSON)", "application/json"),
+    ]
+    cols = st.columns(len(files) + 1)
+    for column, (name, label, mime) in zip(cols, files, strict=False):
+        if run.has(name):
+            column.download_button(
+                label,
+                # a callable: the file is read only when the button is clicked
+                data=lambda name=name: run.read_bytes(name),
+                file_name=f"{run.run_id}-{name}",
+                mime=mime,
+                on_click="ignore",
+                key=f"{key}_dl_{name}",
+            )
+    cols[-1].download_button(
+        "History (CSV)",
+        data=run.history_csv("epochs"),
+        file_name=f"{run.run_id}-history.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key=f"{key}_dl_history",
+    )
+
+
+def show_run(run: Run, data: Cifar10 | None, key: str = "run") -> None:
+    """Everything about a saved run: status, config, metrics, curves, errors, downloads."""
+    status = run.status.get("status", "?")
+    when = time.strftime("%d %b %Y %H:%M", time.localtime(run.status.get("created", 0)))
+    st.markdown(f"Run `{run.run_id}` · {when} · **{status}**")
+    st.markdown(config_summary(run.config))
+    if run.status.get("message"):
+        (st.error if status == FAILED else st.info)(run.status["message"])
+    if run.config.get("augment"):
+        with st.expander("Augmentation settings used"):
+            st.json(run.config["augment"])
+    if not run.result:
+        st.warning("This run has no test results (it did not get that far).")
+        return
+    metrics_row(run)
+    curves(run.history.get("batches", []), run.history.get("epochs", []), run.config, key)
+    names = run.result.get("class_names", list(C.CLASS_NAMES))
+    left, right = st.columns(2)
+    left.altair_chart(
+        confusion_heatmap(run.result["confusion_matrix"], names),
+        width="stretch",
+        key=f"{key}_confusion",
+    )
+    left.caption(
+        "Rows: the true class; columns: what the network said. The diagonal holds the correct "
+        "answers; a big number off the diagonal is a pair of classes the network mixes up."
+    )
+    right.altair_chart(
+        per_class_bars(run.result["per_class_accuracy"], names),
+        width="stretch",
+        key=f"{key}_per_class",
+    )
+    right.caption("Share of each class's test images the network classified correctly.")
+    st.subheader("Test images: prediction vs truth")
+    prediction_grid(run, data, key)
+    st.subheader("Download")
+    downloads(run, key)
+    st.caption(
+        f"{count_params(run.config['model']):,} parameters. Trained with TensorFlow "
+        f"{run.result.get('versions', {}).get('tensorflow', '?')}. Load the .keras file with "
+        "`keras.saving.load_model(path)`; load weights into the same architecture with "
+        "`model.load_weights(path)`."
+    )

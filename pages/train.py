@@ -1,0 +1,184 @@
+"""Train: pick a network and a budget, watch it learn live, then read the results."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cifar_core import constants as C
+from cifar_core.models import CONV_STRIDE_NOTE, layer_table
+from cifar_core.runs import DAMAGED, RunStoreError
+from cifar_core.training import TrainConfig, TrainingJob
+from pages import run_views
+from pages.ui_common import JOB_KEY, LATEST_RUN_KEY, get_data, get_manager, get_store
+
+PICKER_KEY = "train_run_picker"  # the saved-runs select box
+PENDING_VIEW_KEY = "train_pending_view"  # a run to select in it on the next full run
+HANDLED_KEY = "train_handled_job"  # id of the job whose end we already reacted to
+
+st.title("Train a CNN on CIFAR-10")
+st.markdown(
+    """
+Pick a network and a training budget, press **Train**, and watch the network learn. The loss
+(how wrong it is) should fall and the accuracy rise. Watch the **validation** curve too: it is
+measured on images the network does not train on, so when training accuracy keeps rising but
+validation accuracy stalls, the network has started to memorise instead of learn
+(*overfitting*).
+"""
+)
+
+data = get_data()
+if data is None:
+    st.stop()
+store, manager = get_store(), get_manager()
+
+
+# Controls: returns the TrainConfig the student chose.
+def config_ui(n_available: int) -> TrainConfig:
+    left, right = st.columns(2)
+    model = left.radio(
+        "Network",
+        C.MODEL_NAMES,
+        index=C.MODEL_NAMES.index(C.DEFAULT_MODEL),
+        format_func=C.MODEL_LABELS.get,
+        horizontal=True,
+        key="train_model",
+    )
+    train_size = left.slider(
+        "Training images (20% of them are held out for validation)",
+        min_value=C.TRAIN_SIZE_MIN,
+        max_value=n_available,
+        value=min(C.DEFAULT_TRAIN_SIZE, n_available),
+        step=C.TRAIN_SIZE_STEP,
+        key="train_size",
+    )
+    epochs = left.slider(
+        "Epochs (passes over the training images)",
+        C.EPOCHS_MIN,
+        C.EPOCHS_MAX,
+        C.DEFAULT_EPOCHS,
+        key="train_epochs",
+    )
+    batch_size = right.select_slider(
+        "Batch size", C.BATCH_SIZES, value=C.DEFAULT_BATCH_SIZE, key="train_batch"
+    )
+    optimizer = right.selectbox(
+        "Optimizer",
+        C.OPTIMIZERS,
+        format_func=C.OPTIMIZER_LABELS.get,
+        key="train_optimizer",
+    )
+    learning_rate = right.select_slider(
+        "Learning rate",
+        C.LEARNING_RATES,
+        value=C.DEFAULT_LEARNING_RATE,
+        key="train_lr",
+    )
+    seed = right.number_input(
+        "Seed (same seed + same settings → same result)",
+        min_value=0,
+        max_value=2**31 - 1,
+        value=C.DEFAULT_SEED,
+        key="train_seed",
+    )
+    return TrainConfig(
+        model=model,
+        train_size=int(train_size),
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        optimizer=optimizer,
+        learning_rate=float(learning_rate),
+        seed=int(seed),
+    )
+
+
+# The chosen network's layers, as a table, with the Conv2D(64, 3, 3) note where it applies.
+def architecture_ui(model: str) -> None:
+    with st.expander(f"Layers of the {model} network"):
+        rows = [
+            {
+                "layer": r["layer"],
+                "output shape": " × ".join(map(str, r["output_shape"])),
+                "parameters": r["params"],
+            }
+            for r in layer_table(model)
+        ]
+        st.dataframe(rows, hide_index=True, width="stretch")
+        st.caption(f"Total: {sum(r['parameters'] for r in rows):,} parameters.")
+        if model == "deep":
+            st.info(f"**conv4:** {CONV_STRIDE_NOTE}")
+
+
+# The live view of this session's job; polls the monitor while the job runs.
+def live_panel() -> None:
+    job: TrainingJob = st.session_state[JOB_KEY]
+    snap = job.monitor.snapshot()
+    config = job.config.to_dict()
+    st.markdown(run_views.config_summary(config))
+    if not snap.is_final:
+        run_views.live_status(snap, config)
+        if st.button("Stop", key="train_stop", disabled=snap.stop_requested):
+            job.monitor.request_stop()
+            st.rerun(scope="fragment")
+    if snap.batches or snap.epochs:
+        run_views.curves(snap.batches, snap.epochs, config, key="live")
+    if snap.is_final and st.session_state.get(HANDLED_KEY) != id(job):
+        # The job just ended: show its saved run below, once, with a full rerun.
+        st.session_state[HANDLED_KEY] = id(job)
+        if snap.run_id and snap.status != "failed":
+            st.session_state[LATEST_RUN_KEY] = snap.run_id
+            st.session_state[PENDING_VIEW_KEY] = snap.run_id
+        st.rerun(scope="app")
+    if snap.is_final:
+        message = run_views.STATUS_TEXT.get(snap.status, snap.status)
+        if snap.status == "failed":
+            st.error(f"Training failed: {snap.message}")
+        else:
+            (st.success if snap.status == "finished" else st.info)(message)
+
+
+config = config_ui(len(data.x_train))
+architecture_ui(config.model)
+n_train, n_val = config.split_sizes()
+st.caption(
+    f"{n_train:,} images train the network; {n_val:,} are held out to measure validation "
+    f"accuracy after each epoch; all {len(data.x_test):,} test images score it at the end. "
+    "Same seed and settings give the same result on the same machine; another machine or "
+    "TensorFlow version can differ slightly, because parallel CPU arithmetic may add numbers "
+    "in a different order."
+)
+
+job = st.session_state.get(JOB_KEY)
+busy = job is not None and not job.monitor.snapshot().is_final
+if st.button("Train", type="primary", disabled=busy, key="train_start"):
+    job = TrainingJob(config, data, store)
+    st.session_state[JOB_KEY] = manager.submit(job)
+    busy = True
+if busy:
+    st.caption("Training runs in the background: you can visit other pages and come back.")
+
+if job is not None:
+    st.header("Training")
+    # Poll once a second while the job is alive; a finished job is drawn once.
+    st.fragment(run_every=C.POLL_SECONDS if busy else None)(live_panel)()
+
+st.header("Results")
+runs = store.list_runs(active_ids=manager.active_run_ids())
+if not runs:
+    st.caption("No saved runs yet: press **Train** above.")
+else:
+    ids = [r.run_id for r in runs]
+    labels = {r.run_id: r.label for r in runs}
+    pending = st.session_state.pop(PENDING_VIEW_KEY, None)
+    if pending in ids:
+        st.session_state[PICKER_KEY] = pending  # a run just ended: show it
+    elif st.session_state.get(PICKER_KEY) not in ids:
+        st.session_state[PICKER_KEY] = ids[0]
+    chosen = st.selectbox("Saved runs (newest first)", ids, format_func=labels.get, key=PICKER_KEY)
+    info = next(r for r in runs if r.run_id == chosen)
+    if info.status == DAMAGED:
+        st.warning(f"This run folder is damaged and cannot be shown: {info.problem}")
+    else:
+        try:
+            run_views.show_run(store.load(chosen), data, key="result")
+        except RunStoreError as exc:
+            st.warning(str(exc))

@@ -1,0 +1,113 @@
+"""Shared page helpers: cached data, run store and job queue, at the Streamlit edge."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from cifar_core import constants as C
+from cifar_core.data import Cifar10, DataError, configured_dir, load_cifar10, needs_download
+from cifar_core.runs import RunStore
+from cifar_core.training import JobManager
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class LessonStep:
+    """One page of the lesson, for the navigation and the home page."""
+
+    path: str
+    title: str
+    icon: str
+    url_path: str
+    blurb: str
+
+
+# The lesson, in order. A page appears once its file exists (pages land one by one).
+LESSON_STEPS = (
+    LessonStep(
+        "pages/augmentation_lab.py",
+        "Augmentation lab",
+        "🎛️",
+        "augmentation-lab",
+        "See what rotation, shifts, shear, zoom and flips do to real CIFAR-10 images (or your "
+        "own photo) before you train with them, with the matching Keras code.",
+    ),
+    LessonStep(
+        "pages/train.py",
+        "Train",
+        "🏋️",
+        "train",
+        "Train the lesson's shallow or deep CNN on real CIFAR-10 images and watch loss and "
+        "accuracy move live; then read the test accuracy, the confusion matrix and the mistakes.",
+    ),
+    LessonStep(
+        "pages/shallow_vs_deep.py",
+        "Shallow vs deep",
+        "⚖️",
+        "shallow-vs-deep",
+        "Both networks on the same budget, side by side: why depth helps more than parameters.",
+    ),
+    LessonStep(
+        "pages/bias_privacy.py",
+        "Bias & privacy",
+        "🔍",
+        "bias-privacy",
+        "What changes when the images are faces — with evidence, and with your own model.",
+    ),
+)
+
+
+def available_steps() -> list[LessonStep]:
+    """The lesson pages whose files exist, in lesson order."""
+    return [step for step in LESSON_STEPS if (REPO / step.path).is_file()]
+
+
+# Session-state keys shared between pages.
+LATEST_RUN_KEY = "latest_run_id"  # the run this session trained most recently
+JOB_KEY = "training_job"  # the TrainingJob this session owns (alive or finished)
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _cached_data(local_dir: str | None) -> Cifar10:
+    # One read-only copy for every session of this server process (keyed by the source,
+    # so changing CIFAR10_DIR and restarting picks up the new data).
+    return load_cifar10()
+
+
+def get_data() -> Cifar10 | None:
+    """The data set, loading (or downloading, the first time) with a visible status.
+
+    Returns None after showing an error that says what is wrong and how to fix it.
+    """
+    try:
+        if needs_download():
+            with st.status(
+                f"Downloading CIFAR-10 through Keras (~{C.DOWNLOAD_MB} MB, first time only)…",
+                expanded=True,
+            ) as status:
+                st.write("Keras saves it under ~/.keras/datasets, so this happens once.")
+                data = _cached_data(configured_dir())
+                status.update(label="CIFAR-10 downloaded.", state="complete", expanded=False)
+            return data
+        with st.spinner("Loading CIFAR-10…"):
+            return _cached_data(configured_dir())
+    except DataError as exc:
+        st.error(f"**CIFAR-10 could not be loaded.** {exc}", icon="⚠️")
+        return None
+
+
+def get_store() -> RunStore:
+    """The run store (folder from $CIFAR_RUNS_DIR, default ./runs); cheap, so not cached."""
+    return RunStore()
+
+
+@st.cache_resource(show_spinner=False)
+def get_manager() -> JobManager:
+    """The process-wide training queue ($CIFAR_MAX_TRAININGS at once, default 1)."""
+    raw = os.environ.get(C.ENV_MAX_TRAININGS, "").strip()
+    return JobManager(int(raw) if raw.isdigit() else C.DEFAULT_MAX_TRAININGS)

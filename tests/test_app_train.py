@@ -1,0 +1,89 @@
+"""AppTest of the home and Train pages: a real tiny run, polled to the end, results shown."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import REPO, chart_values, open_app
+
+
+def test_home_lists_pages_in_lesson_order_and_the_data_source(app_env, cifar_dir):
+    at = open_app()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "4,200,842" in text and "1,676,842" in text
+    assert str(cifar_dir) in text  # the CIFAR10_DIR setting is shown
+    assert "Conv2D(64, 3, 3)" in text
+    headers = [h.value for h in at.header]
+    assert headers[0] == "The lesson, step by step"
+
+
+def test_home_page_does_not_import_tensorflow(app_env):
+    code = (
+        "import sys; from streamlit.testing.v1 import AppTest;"
+        f"at = AppTest.from_file({str(REPO / 'app.py')!r}, default_timeout=60); at.run();"
+        "assert not at.exception, at.exception;"
+        "print('tensorflow' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.slow
+def test_train_page_runs_a_tiny_training_to_the_end(app_env):
+    at = open_app("pages/train.py")
+    assert not at.exception
+    assert "No saved runs yet" in " ".join(c.value for c in at.caption)
+    at.slider(key="train_size").set_value(300)
+    at.slider(key="train_epochs").set_value(1)
+    at.button(key="train_start").click()
+    at.run()
+    assert not at.exception
+    deadline = time.monotonic() + 240
+    saw_live = False
+    while not any(m.label == "Test accuracy" for m in at.metric):
+        assert time.monotonic() < deadline, "the run did not finish"
+        time.sleep(0.5)
+        at.run()  # run_every timers do not fire in AppTest: poll by hand
+        assert not at.exception, at.exception
+        saw_live = saw_live or bool(at.get("progress"))
+    accuracy = next(m for m in at.metric if m.label == "Test accuracy").value
+    assert accuracy.endswith("%") and 0 <= float(accuracy[:-1]) <= 100
+    assert [s.value for s in at.success] == ["Finished."]
+    rows = chart_values(at)
+    assert any(
+        any(r.get("series", "").startswith("train (per batch") for r in chart) for chart in rows
+    )
+    assert any(any("count" in r for r in chart) for chart in rows)  # the confusion matrix
+    (grid,) = at.get("image")  # the test-image grid: 24 images, marks in the captions
+    captions = [img.caption for img in grid.proto.imgs]
+    assert len(captions) == 24 and all(c[0] in "✓✗" and "true:" in c for c in captions)
+    runs = list(app_env.iterdir())
+    assert len(runs) == 1 and (runs[0] / "model.keras").is_file()
+
+
+def test_train_page_lists_damaged_runs_without_crashing(app_env):
+    damaged = app_env / "20260101-080000-abcdef"
+    damaged.mkdir(parents=True)
+    (damaged / "config.json").write_text("{broken")
+    at = open_app("pages/train.py")
+    assert not at.exception
+    assert any("damaged" in w.value for w in at.warning)
+
+
+def test_train_page_reopens_a_saved_run(app_env, trained_store, monkeypatch):
+    monkeypatch.setenv("CIFAR_RUNS_DIR", str(trained_store.root))
+    at = open_app("pages/train.py")
+    assert not at.exception
+    (info,) = trained_store.list_runs()
+    assert at.selectbox(key="train_run_picker").value == info.run_id
+    shown = next(m for m in at.metric if m.label == "Test accuracy").value
+    assert shown == f"{info.test_accuracy:.1%}"
+    labels = [b.label for b in at.get("download_button")]
+    assert "Model (.keras)" in labels and "History (CSV)" in labels
