@@ -35,8 +35,8 @@ def sample_data(cifar_dir: Path) -> Cifar10:
 
 @pytest.fixture(scope="session")
 def cifar_sample_images(sample_data: Cifar10):
-    """A few real training images (uint8, (16, 32, 32, 3))."""
-    return sample_data.x_train[:16]
+    """The first 16 real test images (uint8, (16, 32, 32, 3)) and their labels."""
+    return sample_data.x_test[:16], sample_data.y_test[:16]
 
 
 @pytest.fixture()
