@@ -14,6 +14,7 @@ import numpy as np
 from cifar_core import constants as C
 from cifar_core.data import Cifar10
 from cifar_core.evaluation import summarize_predictions
+from cifar_core.memory import limit_malloc_arenas, release_free_memory
 from cifar_core.models import count_params, get_architecture
 from cifar_core.monitor import (
     CANCELLED,
@@ -346,6 +347,7 @@ class JobManager:
     """
 
     def __init__(self, max_concurrent: int = C.DEFAULT_MAX_TRAININGS) -> None:
+        limit_malloc_arenas()  # before any training thread allocates: less RSS per run
         self.max_concurrent = max(1, int(max_concurrent))
         self._cond = threading.Condition()
         self._waiting: list[TrainingJob] = []
@@ -380,6 +382,7 @@ class JobManager:
         try:
             job.run()
         finally:
+            release_free_memory()  # the model and its buffers are gone: return the pages
             with self._cond:
                 self._running.remove(job)
                 self._cond.notify_all()
