@@ -9,7 +9,15 @@ from cifar_core.models import CONV_STRIDE_NOTE, layer_table
 from cifar_core.runs import DAMAGED, RunStoreError
 from cifar_core.training import TrainConfig, TrainingJob
 from pages import run_views
-from pages.ui_common import JOB_KEY, LATEST_RUN_KEY, get_data, get_manager, get_store
+from pages.ui_common import (
+    AUGMENT_KEY,
+    JOB_KEY,
+    LATEST_RUN_KEY,
+    available_steps,
+    get_data,
+    get_manager,
+    get_store,
+)
 
 PICKER_KEY = "train_run_picker"  # the saved-runs select box
 PENDING_VIEW_KEY = "train_pending_view"  # a run to select in it on the next full run
@@ -80,7 +88,9 @@ def config_ui(n_available: int) -> TrainConfig:
         value=C.DEFAULT_SEED,
         key="train_seed",
     )
+    augment = augmentation_ui()
     return TrainConfig(
+        augment=augment,
         model=model,
         train_size=int(train_size),
         epochs=int(epochs),
@@ -89,6 +99,32 @@ def config_ui(n_available: int) -> TrainConfig:
         learning_rate=float(learning_rate),
         seed=int(seed),
     )
+
+
+# Augmentation: the Augmentation lab's settings, if the student handed some over.
+def augmentation_ui() -> dict | None:
+    stored = st.session_state.get(AUGMENT_KEY)
+    lab = next((s for s in available_steps() if s.url_path == "augmentation-lab"), None)
+    if not stored:
+        if lab:
+            st.page_link(
+                lab.path,
+                label="Want augmentation? Set it up in the Augmentation lab first.",
+                icon=lab.icon,
+            )
+        return None
+    use = st.toggle(
+        "Augment the training images with the Augmentation lab's settings",
+        value=True,
+        key="train_augment",
+    )
+    changed = ", ".join(f"{k}={v}" for k, v in stored.items() if v not in (0, 0.0, False, None))
+    st.caption(
+        f"Settings from the lab: {changed or 'none (identity)'}. Each training batch gets new "
+        "random transforms drawn exactly as in the lab's preview; validation and test images "
+        "are never augmented."
+    )
+    return stored if use else None
 
 
 # The chosen network's layers, as a table, with the Conv2D(64, 3, 3) note where it applies.

@@ -70,6 +70,7 @@ def available_steps() -> list[LessonStep]:
 # Session-state keys shared between pages.
 LATEST_RUN_KEY = "latest_run_id"  # the run this session trained most recently
 JOB_KEY = "training_job"  # the TrainingJob this session owns (alive or finished)
+AUGMENT_KEY = "augment_params"  # AugmentParams.to_dict() the Augmentation lab handed over
 
 
 @st.cache_resource(show_spinner=False, max_entries=1)

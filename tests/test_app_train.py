@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -87,3 +88,28 @@ def test_train_page_reopens_a_saved_run(app_env, trained_store, monkeypatch):
     assert shown == f"{info.test_accuracy:.1%}"
     labels = [b.label for b in at.get("download_button")]
     assert "Model (.keras)" in labels and "History (CSV)" in labels
+
+
+@pytest.mark.slow
+def test_lab_settings_train_with_augmentation_and_are_recorded(app_env):
+    from cifar_core.augmentation import LESSON_PRESET
+
+    at = open_app("pages/train.py")
+    assert not at.get("toggle")  # nothing handed over yet: no toggle
+    at.session_state["augment_params"] = LESSON_PRESET.to_dict()
+    at.run()
+    assert at.toggle(key="train_augment").value is True
+    at.slider(key="train_size").set_value(200)
+    at.slider(key="train_epochs").set_value(1)
+    at.button(key="train_start").click()
+    at.run()
+    deadline = time.monotonic() + 240
+    while not any(m.label == "Test accuracy" for m in at.metric):
+        assert time.monotonic() < deadline, "the run did not finish"
+        time.sleep(0.5)
+        at.run()
+        assert not at.exception, at.exception
+    (folder,) = app_env.iterdir()
+    saved = json.loads((folder / "config.json").read_text())
+    assert saved["augment"] == LESSON_PRESET.to_dict()
+    assert any("Augmentation settings used" in e.label for e in at.expander)
