@@ -1,0 +1,54 @@
+"""Bench: peak memory of training the deep model on a full-size (50,000-image) data set.
+
+A synthetic uint8 set the size of CIFAR-10 (50,000 train + 10,000 test, random pixels and
+labels) goes through the app's own pipeline: TrainingJob, tf.data gather-by-index, live
+monitor, evaluation and saving. Training is stopped after `--steps` batches through the
+app's Stop mechanism. The last line is `peak_rss_mb=<n>` (target ≤ 1200).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+import numpy as np
+from _common import peak_rss_mb
+
+from cifar_core.constants import CLASS_NAMES
+from cifar_core.data import Cifar10
+from cifar_core.runs import RunStore
+from cifar_core.training import JobManager, TrainConfig, TrainingJob, wait_for
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=300)
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    data = Cifar10(
+        rng.integers(0, 256, (50_000, 32, 32, 3), dtype=np.uint8),
+        rng.integers(0, 10, 50_000),
+        rng.integers(0, 256, (10_000, 32, 32, 3), dtype=np.uint8),
+        rng.integers(0, 10, 10_000),
+        CLASS_NAMES,
+        source="synthetic, full size",
+    ).make_read_only()
+    print(f"data set in memory: {data.nbytes / 2**20:.0f} MB; RSS so far {peak_rss_mb():.0f} MB")
+    config = TrainConfig(model="deep", train_size=50_000, epochs=1, batch_size=128)
+    with tempfile.TemporaryDirectory() as tmp:
+        job = JobManager(1).submit(TrainingJob(config, data, RunStore(tmp)))
+        start = time.perf_counter()
+        while job.monitor.snapshot().steps_done < args.steps and not job.monitor.snapshot().is_final:
+            time.sleep(0.2)
+        job.monitor.request_stop()
+        assert wait_for(job, 1800)
+        snap = job.monitor.snapshot()
+        print(f"status={snap.status} steps={snap.steps_done} seconds={time.perf_counter() - start:.0f}")
+        print(f"images_per_s={snap.images_per_second:.0f}")
+    print(f"peak_rss_mb={peak_rss_mb():.0f}")
+
+
+if __name__ == "__main__":
+    main()
