@@ -7,7 +7,9 @@ import streamlit as st
 from cifar_core import constants as C
 from cifar_core.data import describe_source
 from cifar_core.models import count_params
-from pages.ui_common import available_steps
+from pages.ui_common import available_steps, require_app_navigation
+
+require_app_navigation()
 
 st.title("Your first convolutional network: CIFAR-10")
 st.markdown(

@@ -26,6 +26,7 @@ from cifar_core.monitor import (
 from cifar_core.runs import (
     ARCHITECTURE_FILE,
     BEST_WEIGHTS_FILE,
+    INTERRUPTED,
     MODEL_FILE,
     PREDICTIONS_FILE,
     WEIGHTS_FILE,
@@ -192,12 +193,22 @@ def downloads(run: Run, key: str) -> None:
     )
 
 
-def show_run(run: Run, data: Cifar10 | None, key: str = "run") -> None:
-    """Everything about a saved run: status, config, metrics, curves, errors, downloads."""
-    status = run.status.get("status", "?")
+def show_run(run: Run, data: Cifar10 | None, key: str = "run", status: str | None = None) -> None:
+    """Everything about a saved run: status, config, metrics, curves, errors, downloads.
+
+    Args:
+        status: the status as the run list derived it (e.g. "interrupted" for a run left
+            "running" by a server restart); defaults to the saved one.
+    """
+    status = status or run.status.get("status", "?")
     when = time.strftime("%d %b %Y %H:%M", time.localtime(run.status.get("created", 0)))
     st.markdown(f"Run `{run.run_id}` · {when} · **{status}**")
     st.markdown(config_summary(run.config))
+    if status == INTERRUPTED:
+        st.warning(
+            "This run was cut off (the server restarted while it trained), so it has no "
+            "results. Train again with the same settings to get them."
+        )
     if run.status.get("message"):
         (st.error if status == FAILED else st.info)(run.status["message"])
     if run.config.get("augment"):

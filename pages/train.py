@@ -17,7 +17,10 @@ from pages.ui_common import (
     get_data,
     get_manager,
     get_store,
+    require_app_navigation,
 )
+
+require_app_navigation()
 
 PICKER_KEY = "train_run_picker"  # the saved-runs select box
 PENDING_VIEW_KEY = "train_pending_view"  # a run to select in it on the next full run
@@ -104,7 +107,7 @@ def config_ui(n_available: int) -> TrainConfig:
 # Augmentation: the Augmentation lab's settings, if the student handed some over.
 def augmentation_ui() -> dict | None:
     stored = st.session_state.get(AUGMENT_KEY)
-    lab = next((s for s in available_steps() if s.url_path == "augmentation-lab"), None)
+    lab = next((s for s in available_steps() if s.url_path == "augmentation_lab"), None)
     if not stored:
         if lab:
             st.page_link(
@@ -215,6 +218,6 @@ else:
         st.warning(f"This run folder is damaged and cannot be shown: {info.problem}")
     else:
         try:
-            run_views.show_run(store.load(chosen), data, key="result")
+            run_views.show_run(store.load(chosen), data, key="result", status=info.status)
         except RunStoreError as exc:
             st.warning(str(exc))

@@ -23,8 +23,18 @@ class LessonStep:
     path: str
     title: str
     icon: str
-    url_path: str
     blurb: str
+
+    @property
+    def url_path(self) -> str:
+        """The page's URL: its file name without .py.
+
+        It must equal the file stem: because the pages live in a folder named `pages/`,
+        Streamlit first looks a requested URL up among those files (its older multipage
+        mode) and shows a "Page not found" modal on a direct link to any other name, even
+        though st.navigation then opens the right page.
+        """
+        return Path(self.path).stem
 
 
 # The lesson, in order. A page appears once its file exists (pages land one by one).
@@ -33,7 +43,6 @@ LESSON_STEPS = (
         "pages/augmentation_lab.py",
         "Augmentation lab",
         "🎛️",
-        "augmentation-lab",
         "See what rotation, shifts, shear, zoom and flips do to real CIFAR-10 images (or your "
         "own photo) before you train with them, with the matching Keras code.",
     ),
@@ -41,7 +50,6 @@ LESSON_STEPS = (
         "pages/train.py",
         "Train",
         "🏋️",
-        "train",
         "Train the lesson's shallow or deep CNN on real CIFAR-10 images and watch loss and "
         "accuracy move live; then read the test accuracy, the confusion matrix and the mistakes.",
     ),
@@ -49,17 +57,32 @@ LESSON_STEPS = (
         "pages/shallow_vs_deep.py",
         "Shallow vs deep",
         "⚖️",
-        "shallow-vs-deep",
         "Both networks on the same budget, side by side: why depth helps more than parameters.",
     ),
     LessonStep(
         "pages/bias_privacy.py",
         "Bias & privacy",
         "🔍",
-        "bias-privacy",
         "What changes when the images are faces — with evidence, and with your own model.",
     ),
 )
+
+
+def require_app_navigation() -> None:
+    """Make sure this page runs inside app.py's st.navigation, not as a bare script.
+
+    Call it first on every page. Until the first script run of a server process calls
+    st.navigation, Streamlit treats a folder named `pages/` as an old-style multipage app: a
+    first visitor who opens a direct link such as /train would get pages/train.py run on its
+    own, with a sidebar listing every file of the folder. This switches that mode off and
+    reruns once, so app.py's navigation takes over (same URL, same page: the URL paths are
+    the file stems, see LessonStep.url_path).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def available_steps() -> list[LessonStep]:
