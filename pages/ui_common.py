@@ -77,10 +77,13 @@ def require_app_navigation() -> None:
     own, with a sidebar listing every file of the folder. This switches that mode off and
     reruns once, so app.py's navigation takes over (same URL, same page: the URL paths are
     the file stems, see LessonStep.url_path).
+
+    AppTest resets that mode before every run (and runs app.py's navigation itself), so
+    under AppTest this does nothing — a rerun there would drop the click being tested.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    if PagesManager.uses_pages_directory and not st.config.get_option("global.appTest"):
         PagesManager.uses_pages_directory = False
         st.rerun()
 

@@ -1,0 +1,189 @@
+"""Real-browser test helpers: `streamlit run` on a free port, and Debian's headless Chromium.
+
+Used by the tests marked `browser`:
+
+    with streamlit_server({"CIFAR_RUNS_DIR": str(tmp_path)}) as base_url, sync_playwright() as p:
+        browser = launch_browser(p)
+        page = browser.new_page()
+        page.goto(f"{base_url}/bias-privacy")
+        wait_for_app(page)
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+REPO = Path(__file__).resolve().parents[1]
+APP = REPO / "app.py"
+
+# Debian's chromium (apt-get install -y chromium); `playwright install` cannot download here.
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+)
+
+HEALTH_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+START_ATTEMPTS = 3  # a free port can be taken between choosing it and Streamlit binding it
+APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+class ServerError(RuntimeError):
+    """`streamlit run` exited or never answered its health check."""
+
+
+def free_port() -> int:
+    """A TCP port that was free on 127.0.0.1 a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _read_log(log: IO[bytes], limit: int = 4000) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")[-limit:]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    # Only the server this helper started: ask it to stop, then insist.
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=STOP_TIMEOUT_S)
+
+
+def wait_for_health(
+    base_url: str, proc: subprocess.Popen, log: IO[bytes], timeout: float = HEALTH_TIMEOUT_S
+) -> None:
+    """Poll `/_stcore/health` until it answers "ok".
+
+    Raises:
+        ServerError: if the process exits first or the timeout passes (with its output).
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServerError(f"streamlit exited with {proc.returncode}:\n{_read_log(log)}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        time.sleep(0.25)
+    raise ServerError(f"no health answer from {base_url} in {timeout:.0f} s:\n{_read_log(log)}")
+
+
+@contextmanager
+def streamlit_server(
+    env_overrides: Mapping[str, str] | None = None,
+    *,
+    app: Path = APP,
+    extra_args: Sequence[str] = (),
+    timeout: float = HEALTH_TIMEOUT_S,
+) -> Iterator[str]:
+    """Run `streamlit run app` headless on a free port; yield its base URL; always stop it.
+
+    Args:
+        env_overrides: environment variables to set for the server (e.g. CIFAR_RUNS_DIR).
+        app: the script to serve.
+        extra_args: more `streamlit run` options, e.g. ("--server.maxUploadSize", "5").
+        timeout: seconds to wait for the health check.
+
+    Yields:
+        "http://127.0.0.1:<port>".
+
+    Raises:
+        ServerError: if the server does not come up (its output is in the message).
+    """
+    env = {**os.environ, **(env_overrides or {})}
+    last_error: ServerError | None = None
+    for _ in range(START_ATTEMPTS):
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        cmd = [
+            sys.executable, "-m", "streamlit", "run", str(app),
+            "--server.headless", "true",
+            "--server.address", "127.0.0.1",
+            "--server.port", str(port),
+            "--server.fileWatcherType", "none",
+            "--browser.gatherUsageStats", "false",
+            *extra_args,
+        ]  # fmt: skip
+        with tempfile.TemporaryFile() as log:
+            proc = subprocess.Popen(
+                cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+            )
+            try:
+                try:
+                    wait_for_health(base_url, proc, log, timeout)
+                except ServerError as exc:
+                    last_error = exc
+                    if "already in use" in str(exc):
+                        continue  # lost the port race: try another port
+                    raise
+                yield base_url
+                return
+            finally:
+                _stop(proc)
+    raise last_error or ServerError("streamlit did not start")
+
+
+def launch_browser(playwright: Any, **kwargs: Any) -> Any:
+    """Headless Debian Chromium through Playwright's sync API.
+
+    Raises:
+        FileNotFoundError: if Chromium is not installed (with how to install it).
+    """
+    if not Path(CHROMIUM).is_file():
+        raise FileNotFoundError(
+            f"No Chromium at {CHROMIUM}: `apt-get install -y chromium` or set CHROMIUM_PATH."
+        )
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, args=list(CHROMIUM_ARGS), headless=True, **kwargs
+    )
+
+
+def wait_for_app(page: Any, timeout_ms: float = 60_000) -> None:
+    """Wait until the Streamlit script has finished running in the page."""
+    page.wait_for_selector(APP_IDLE, timeout=timeout_ms)
+
+
+def open_app_page(page: Any, base_url: str, url_path: str, nav_label: str) -> None:
+    """Open one page of the app by its direct link, as a shared link would, and check it.
+
+    On a fresh server Streamlit could treat the `pages/` folder as an old-style multipage
+    app (a "Page not found" modal, or the page run without app.py and a sidebar listing every
+    file); pages/ui_common.require_app_navigation prevents that. This asserts it stays so:
+    no modal, the URL kept, and the sidebar showing app.py's navigation with this page.
+
+    Args:
+        page: a Playwright page.
+        base_url: from streamlit_server.
+        url_path: the page's url_path, e.g. "bias_privacy".
+        nav_label: the page's title in the sidebar navigation, e.g. "Bias & privacy".
+    """
+    page.goto(f"{base_url}/{url_path}")
+    wait_for_app(page)
+    assert page.get_by_role("dialog").count() == 0, page.get_by_role("dialog").first.inner_text()
+    assert page.url.rstrip("/").endswith(f"/{url_path}"), page.url
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert nav_label in nav and "ui common" not in nav, nav
