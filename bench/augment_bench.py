@@ -1,0 +1,112 @@
+"""Bench: is the Augmentation lab's preview fast, and what does augmentation cost in training?
+
+On the real CIFAR-10 sample, in one process:
+(a) the preview: `preview_grid` for 8 images × 5 variants with the lesson preset, warm, median
+    over many repeats; also the page's whole picture (preview + labelled mosaic + PNG);
+(b) training: the app's TrainingJob with and without augmentation (the lesson preset), same
+    config otherwise, alternating plain / augmented so drift on a shared machine hits both;
+    images/s = training images × epochs / the job's own fit time.
+The last line is `ratio=<augmented time per image / plain time per image>` (target ≤ 1.25);
+the preview target is ≤ 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+
+from _common import peak_rss_mb, sample_dir
+
+from cifar_core import augment_view as V
+from cifar_core.augmentation import LESSON_PRESET, preview_grid
+from cifar_core.data import Cifar10, load_local
+from cifar_core.runs import RunStore
+from cifar_core.training import JobManager, TrainConfig, TrainingJob, wait_for
+
+
+def median_ms(work: Callable[[], object], repeats: int) -> float:
+    """Median wall time of `work` in milliseconds, after one warm-up call."""
+    work()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def preview_figures(data: Cifar10, repeats: int) -> tuple[float, float]:
+    """(preview_grid ms, whole grid picture ms) for 8 images × NUM_TO_AUGMENT variants."""
+    images = data.x_train[: V.DEFAULT_NUM_IMAGES]  # (8, 32, 32, 3) uint8
+    labels = [data.class_names[i] for i in data.y_train[: V.DEFAULT_NUM_IMAGES]]
+    columns = V.column_labels(V.NUM_TO_AUGMENT)
+
+    def preview() -> object:
+        return preview_grid(images, LESSON_PRESET, 0, V.NUM_TO_AUGMENT)
+
+    def picture() -> object:
+        cells = V.grid_cells(images, preview())
+        return V.png_bytes(V.labelled_mosaic(cells, labels, columns))
+
+    return median_ms(preview, repeats), median_ms(picture, repeats)
+
+
+def job_images_per_s(data: Cifar10, config: TrainConfig, store: RunStore) -> float:
+    """Images/s of one TrainingJob, over its own fit time (no evaluation, no saving)."""
+    job = JobManager(1).submit(TrainingJob(config, data, store))
+    assert wait_for(job, 1800), "job did not finish"
+    snap = job.monitor.snapshot()
+    assert snap.status == "finished", snap.message
+    return config.split_sizes()[0] * config.epochs / job.monitor.train_seconds()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default="deep")
+    parser.add_argument("--train-size", type=int, default=2000)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--preview-repeats", type=int, default=50)
+    args = parser.parse_args()
+
+    data = load_local(sample_dir()).make_read_only()
+    preview_ms, picture_ms = preview_figures(data, args.preview_repeats)
+    print(f"preview: {V.DEFAULT_NUM_IMAGES} images x {V.NUM_TO_AUGMENT} variants, lesson preset")
+    print(f"preview_grid_ms={preview_ms:.1f}")
+    print(f"grid_picture_ms={picture_ms:.1f}  (preview + labelled mosaic + PNG, as the page)")
+
+    plain = TrainConfig(
+        model=args.model,
+        train_size=args.train_size,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+    )
+    augmented = TrainConfig(**{**plain.to_dict(), "augment": LESSON_PRESET.to_dict()})
+    print(
+        f"training: {plain.model}, {plain.split_sizes()[0]} train images, {plain.epochs} epochs, "
+        f"batch {plain.batch_size}; augmented = lesson preset"
+    )
+    plain_ips, augmented_ips = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        store = RunStore(tmp)
+        for i in range(args.repeats):  # alternate, so drift on a shared machine hits both
+            plain_ips.append(job_images_per_s(data, plain, store))
+            augmented_ips.append(job_images_per_s(data, augmented, store))
+            print(
+                f"repeat {i + 1}: plain {plain_ips[-1]:.0f} img/s, "
+                f"augmented {augmented_ips[-1]:.0f} img/s",
+                flush=True,
+            )
+    a, b = statistics.median(plain_ips), statistics.median(augmented_ips)
+    print(f"plain_images_per_s={a:.0f}")
+    print(f"augmented_images_per_s={b:.0f}")
+    print(f"peak_rss_mb={peak_rss_mb():.0f}")
+    print(f"ratio={a / b:.3f}")  # time per image: (1 / b) / (1 / a)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,357 @@
+"""Augmentation lab views: choose images, map settings to controls, draw labelled mosaics."""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from cifar_core.augmentation import AugmentParams, Transform, describe_params
+from cifar_core.images import decode_image, to_cifar_size
+
+# The lab's numbers, in one place (the page hard-codes none).
+NUM_TO_AUGMENT = 5  # variants per image, as in the notebooks' preview loop
+DEFAULT_NUM_IMAGES = 8
+MIN_NUM_IMAGES, MAX_NUM_IMAGES = 1, 16
+DEFAULT_PREVIEW_SEED = 0
+MAX_SEED = 2**31 - 1
+MOSAIC_SCALE = 3  # 32 px → 96 px on screen, nearest neighbour so pixels stay visible
+UPLOAD_SCALE = 8  # the uploaded photo at 32×32, shown 256 px wide
+UPLOAD_MAX_WIDTH = 320  # the uploaded photo at full size is shown at most this wide…
+UPLOAD_MAX_HEIGHT = 480  # …and this high (a tall panorama stays small too)
+
+# Mosaic layout, in screen pixels.
+GAP = 4
+LABEL_WIDTH = 88
+HEADER_HEIGHT = 22
+FONT_SIZE = 13
+BACKGROUND = (255, 255, 255)
+TEXT_COLOUR = (49, 51, 63)
+
+# A transform strong enough that a quarter of the picture comes from outside it, so the four
+# fill modes look clearly different: turned 45°, zoomed out to 1.4, moved 4 px right, 3 px up.
+FILL_DEMO = Transform(rotation_deg=45.0, shift_x_px=4.0, shift_y_px=-3.0, zoom_x=1.4, zoom_y=1.4)
+
+# The brightness range slider cannot say "None": (1, 1) means "no brightness change".
+BRIGHTNESS_OFF = (1.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Which images
+# ---------------------------------------------------------------------------------------------
+
+
+def first_of_class(labels: np.ndarray, class_index: int, count: int) -> np.ndarray:
+    """The indices of the first `count` images of one class, in data-set order.
+
+    Args:
+        labels (np.ndarray): (N,) integer labels.
+        class_index (int): The class to pick.
+        count (int): How many images at most.
+
+    Returns:
+        np.ndarray: Up to `count` int64 indices (fewer if the class has fewer images).
+    """
+    return np.flatnonzero(np.asarray(labels) == class_index)[:count].astype(np.int64)
+
+
+def random_indices(n_available: int, count: int, seed: int) -> np.ndarray:
+    """`count` different indices drawn at random; the same seed draws the same ones.
+
+    Args:
+        n_available (int): Size of the data set.
+        count (int): How many (at most n_available).
+        seed (int): Seed of the draw.
+
+    Returns:
+        np.ndarray: int64 indices, without repeats.
+    """
+    rng = np.random.default_rng(seed)
+    return rng.choice(n_available, size=min(count, n_available), replace=False).astype(np.int64)
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings ↔ controls
+# ---------------------------------------------------------------------------------------------
+
+
+def params_to_controls(params: AugmentParams) -> dict[str, Any]:
+    """The value each control shows for these settings (one entry per describe_params row).
+
+    Sliders get floats, the brightness range slider a (low, high) tuple (BRIGHTNESS_OFF for
+    None), and a (low, high) zoom pair becomes the single number z that covers it.
+
+    Args:
+        params (AugmentParams): The settings.
+
+    Returns:
+        dict[str, Any]: Parameter name → control value.
+    """
+    values: dict[str, Any] = {}
+    for row in describe_params():
+        value = getattr(params, row["name"])
+        if row["name"] == "zoom_range" and isinstance(value, tuple):
+            low, high = value
+            widest = min(max(1.0 - low, high - 1.0), row["max"])
+            value = round(round(widest / row["step"]) * row["step"], 6)  # on the slider's steps
+        elif row["kind"] == "range_slider":
+            value = tuple(float(v) for v in value) if value is not None else BRIGHTNESS_OFF
+        elif row["kind"] == "slider":
+            value = float(value)
+        values[row["name"]] = value
+    return values
+
+
+def controls_to_params(values: Mapping[str, Any]) -> AugmentParams:
+    """Builds the settings from control values (the inverse of params_to_controls).
+
+    Args:
+        values (Mapping[str, Any]): Parameter name → control value; missing names keep their
+            defaults.
+
+    Returns:
+        AugmentParams: The validated settings.
+
+    Raises:
+        ValueError: A value is out of range; the message says what is allowed.
+    """
+    settings = dict(values)
+    brightness = settings.get("brightness_range")
+    if brightness is not None and tuple(float(v) for v in brightness) == BRIGHTNESS_OFF:
+        settings["brightness_range"] = None  # the same settings as "never touched"
+    return AugmentParams.from_dict(settings)
+
+
+def changed_settings(old: AugmentParams, new: AugmentParams) -> list[str]:
+    """Says which settings differ, e.g. "rotation_range: 40 → 10".
+
+    Args:
+        old (AugmentParams): The settings before.
+        new (AugmentParams): The settings now.
+
+    Returns:
+        list[str]: One line per setting that differs, in describe_params order.
+    """
+    lines = []
+    for row in describe_params():
+        before, after = getattr(old, row["name"]), getattr(new, row["name"])
+        if before != after:
+            lines.append(f"{row['name']}: {_short(before)} → {_short(after)}")
+    return lines
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, tuple):
+        return f"({_short(value[0])}, {_short(value[1])})"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pictures: nearest-neighbour upscaling and one labelled mosaic instead of dozens of images
+# ---------------------------------------------------------------------------------------------
+
+
+def upscale_nearest(image: np.ndarray, scale: int) -> np.ndarray:
+    """Blows an image up by an integer factor, each pixel becoming a scale×scale block.
+
+    Args:
+        image (np.ndarray): (H, W, C) or (..., H, W, C) array.
+        scale (int): Factor, at least 1.
+
+    Returns:
+        np.ndarray: (..., H·scale, W·scale, C), same dtype.
+    """
+    if scale < 1:
+        raise ValueError(f"scale must be at least 1, got {scale}")
+    return np.repeat(np.repeat(image, scale, axis=-3), scale, axis=-2)
+
+
+def grid_cells(originals: np.ndarray, variants: np.ndarray) -> np.ndarray:
+    """Puts each original in front of its variants: the rows and columns of the preview grid.
+
+    Args:
+        originals (np.ndarray): (N, H, W, C) images.
+        variants (np.ndarray): (N, V, H, W, C), e.g. from preview_grid.
+
+    Returns:
+        np.ndarray: (N, 1 + V, H, W, C).
+    """
+    if variants.shape[0] != originals.shape[0] or variants.shape[2:] != originals.shape[1:]:
+        raise ValueError(
+            f"variants {variants.shape} do not match originals {originals.shape}: expected "
+            f"({originals.shape[0]}, V, {', '.join(map(str, originals.shape[1:]))})"
+        )
+    return np.concatenate([originals[:, None], variants], axis=1)
+
+
+def column_labels(num_variants: int) -> list[str]:
+    """["original", "variant 1", …, "variant V"]."""
+    return ["original", *(f"variant {i}" for i in range(1, num_variants + 1))]
+
+
+def mosaic_size(
+    rows: int,
+    cols: int,
+    cell_shape: tuple[int, int] = (32, 32),
+    scale: int = MOSAIC_SCALE,
+    gap: int = GAP,
+) -> tuple[int, int]:
+    """(height, width) in pixels of labelled_mosaic's output for rows × cols cells (H, W)."""
+    cell_h, cell_w = cell_shape[0] * scale, cell_shape[1] * scale
+    return (
+        HEADER_HEIGHT + rows * cell_h + (rows - 1) * gap,
+        LABEL_WIDTH + cols * cell_w + (cols - 1) * gap,
+    )
+
+
+def labelled_mosaic(
+    cells: np.ndarray,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    scale: int = MOSAIC_SCALE,
+    gap: int = GAP,
+) -> np.ndarray:
+    """One picture for a whole grid: cells upscaled, column labels on top, row labels left.
+
+    Sending one image to the browser instead of rows × cols small ones keeps the page fast.
+
+    Args:
+        cells (np.ndarray): (R, C, H, W, 3) uint8 images.
+        row_labels (Sequence[str]): R labels (e.g. class names).
+        col_labels (Sequence[str]): C labels (e.g. "original", "variant 1", …).
+        scale (int): Upscaling factor, nearest neighbour.
+        gap (int): White pixels between cells.
+
+    Returns:
+        np.ndarray: (HEADER_HEIGHT + R·H·scale + (R-1)·gap, LABEL_WIDTH + C·W·scale +
+        (C-1)·gap, 3) uint8; mosaic_size gives the shape.
+
+    Raises:
+        ValueError: Wrong shape or dtype, or label counts that do not match.
+    """
+    cells = np.asarray(cells)
+    if cells.ndim != 5 or cells.shape[-1] != 3 or cells.dtype != np.uint8:
+        raise ValueError(f"Expected (R, C, H, W, 3) uint8 cells, got {cells.shape} {cells.dtype}")
+    rows, cols, height, width, _ = cells.shape
+    if len(row_labels) != rows or len(col_labels) != cols:
+        raise ValueError(
+            f"Need {rows} row and {cols} column labels, got {len(row_labels)} and {len(col_labels)}"
+        )
+    big = upscale_nearest(cells, scale)  # (R, C, H·s, W·s, 3)
+    cell_h, cell_w = height * scale, width * scale
+    out = np.empty((*mosaic_size(rows, cols, (height, width), scale, gap), 3), dtype=np.uint8)
+    out[:] = BACKGROUND
+    for r in range(rows):
+        top = HEADER_HEIGHT + r * (cell_h + gap)
+        for c in range(cols):
+            left = LABEL_WIDTH + c * (cell_w + gap)
+            out[top : top + cell_h, left : left + cell_w] = big[r, c]
+    _draw_labels(out, row_labels, col_labels, cell_h + gap, cell_w + gap, cell_h)
+    return out
+
+
+def _draw_labels(
+    out: np.ndarray,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    row_pitch: int,
+    col_pitch: int,
+    cell_h: int,
+) -> None:
+    # Text goes into the white margins only; Pillow draws on a copy of each margin.
+    font = _font()
+    header = Image.fromarray(out[:HEADER_HEIGHT])
+    draw = ImageDraw.Draw(header)
+    for c, label in enumerate(col_labels):
+        draw.text((LABEL_WIDTH + c * col_pitch + 2, 3), label, fill=TEXT_COLOUR, font=font)
+    out[:HEADER_HEIGHT] = np.asarray(header)
+    margin = Image.fromarray(np.ascontiguousarray(out[:, :LABEL_WIDTH]))
+    draw = ImageDraw.Draw(margin)
+    for r, label in enumerate(row_labels):
+        top = HEADER_HEIGHT + r * row_pitch + cell_h // 2 - FONT_SIZE // 2
+        draw.text((2, top), _fit(label, font, LABEL_WIDTH - 6), fill=TEXT_COLOUR, font=font)
+    out[:, :LABEL_WIDTH] = np.asarray(margin)
+
+
+@functools.lru_cache(maxsize=1)
+def _font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.load_default(size=FONT_SIZE)  # Pillow's bundled font, any size
+    except (ImportError, OSError, TypeError):  # Pillow built without FreeType
+        return ImageFont.load_default()
+
+
+def _fit(label: str, font: Any, width: int) -> str:
+    # Long names ("automobile" fits; a photo's file name may not) are cut with an ellipsis.
+    if font.getlength(label) <= width:
+        return label
+    while label and font.getlength(label + "…") > width:
+        label = label[:-1]
+    return label + "…"
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """Encodes an RGB uint8 image as PNG, quickly (lossless: JPEG would smear the pixels).
+
+    Args:
+        image (np.ndarray): (H, W, 3) uint8.
+
+    Returns:
+        bytes: The PNG file.
+    """
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# A student's own photo
+# ---------------------------------------------------------------------------------------------
+
+
+class UploadPreview(NamedTuple):
+    """An uploaded photo, ready to show.
+
+    Attributes:
+        display (np.ndarray): (h, w, 3) uint8, within UPLOAD_MAX_WIDTH × UPLOAD_MAX_HEIGHT.
+        cifar (np.ndarray): (32, 32, 3) uint8, as the network sees it.
+        original_size (tuple[int, int]): (width, height) of the decoded photo.
+    """
+
+    display: np.ndarray
+    cifar: np.ndarray
+    original_size: tuple[int, int]
+
+
+def prepare_upload(
+    data: bytes, max_width: int = UPLOAD_MAX_WIDTH, max_height: int = UPLOAD_MAX_HEIGHT
+) -> UploadPreview:
+    """Decodes an upload safely and keeps only small versions of it (nothing big is kept).
+
+    Args:
+        data (bytes): The uploaded file.
+        max_width (int): Width of the display copy at most.
+        max_height (int): Height of the display copy at most.
+
+    Returns:
+        UploadPreview: The photo at display size and at 32×32.
+
+    Raises:
+        ImageDecodeError: The file is not a usable image; str(error) is a message for the user.
+    """
+    image = decode_image(data)  # (H, W, 3) uint8
+    height, width, _ = image.shape
+    display = image
+    scale = min(max_width / width, max_height / height)
+    if scale < 1:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        display = np.asarray(
+            Image.fromarray(image).resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        )
+    return UploadPreview(display, to_cifar_size(image), (width, height))

@@ -1,0 +1,309 @@
+"""The Augmentation lab in AppTest: grid, controls, seed, presets, uploads, code, hand-over."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
+
+from cifar_core import augment_view as V
+from cifar_core.augmentation import LESSON_PRESET, AugmentParams, describe_params, to_code
+from pages.ui_common import AUGMENT_KEY
+from tests.test_images import encode, noise_image, png_header_only
+
+REPO = Path(__file__).resolve().parents[1]
+PAGE = "pages/augmentation_lab.py"
+GRID_ALT = "Grid of"
+
+
+@pytest.fixture()
+def media(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """Every file the page hands to Streamlit's media manager, by URL (to read images back)."""
+    files: dict[str, bytes] = {}
+    original = MediaFileManager.add
+
+    def add(self, path_or_data, mimetype, coordinates, *args, **kwargs):
+        url = original(self, path_or_data, mimetype, coordinates, *args, **kwargs)
+        files[url] = path_or_data
+        return url
+
+    monkeypatch.setattr(MediaFileManager, "add", add)
+    return files
+
+
+def open_page(session_state: dict | None = None) -> AppTest:
+    """The app, switched to this page and run once."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    for key, value in (session_state or {}).items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def rerun(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def grid(at: AppTest):
+    """The grid's image proto (url, alt): one picture for the whole grid."""
+    (found,) = [
+        img for el in at.get("image") for img in el.proto.imgs if img.alt.startswith(GRID_ALT)
+    ]
+    return found
+
+
+def grid_pixels(at: AppTest, media: dict[str, bytes]) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(media[grid(at).url])).convert("RGB"))
+
+
+def cell(mosaic: np.ndarray, row: int, col: int) -> np.ndarray:
+    """One 32×32 cell of the grid mosaic, scaled back down."""
+    side, pitch = 32 * V.MOSAIC_SCALE, 32 * V.MOSAIC_SCALE + V.GAP
+    top, left = V.HEADER_HEIGHT + row * pitch, V.LABEL_WIDTH + col * pitch
+    return mosaic[top : top + side : V.MOSAIC_SCALE, left : left + side : V.MOSAIC_SCALE]
+
+
+def control_values(at: AppTest) -> dict:
+    getters = {"slider": at.slider, "range_slider": at.slider, "checkbox": at.checkbox}
+    return {
+        row["name"]: getters.get(row["kind"], at.selectbox)(key=f"aug_{row['name']}").value
+        for row in describe_params()
+    }
+
+
+# --- the grid --------------------------------------------------------------------------------
+
+
+def test_page_renders_one_grid_picture_of_8_images_and_5_variants(app_env, media, sample_data):
+    at = open_page()
+    assert at.title[0].value == "Augmentation lab"
+    mosaic = grid_pixels(at, media)
+    assert mosaic.shape == (*V.mosaic_size(8, 1 + V.NUM_TO_AUGMENT), 3)
+    # Rows are labelled with class names: the first 8 airplanes by default.
+    assert grid(at).alt.count("airplane") == 8
+    # Default settings change nothing: every variant equals its original (the real image).
+    first_planes = sample_data.x_train[sample_data.y_train == 0][:8]
+    for row in range(8):
+        assert (cell(mosaic, row, 0) == first_planes[row]).all()
+        for col in range(1, 1 + V.NUM_TO_AUGMENT):
+            assert (cell(mosaic, row, col) == first_planes[row]).all(), (row, col)
+    # Two pictures in all (the grid and the fill modes), not 48 small ones.
+    assert sum(len(el.proto.imgs) for el in at.get("image")) == 2
+
+
+def test_a_slider_changes_the_grid_and_the_variants_differ(app_env, media):
+    at = open_page()
+    before = grid(at).url
+    at.slider(key="aug_rotation_range").set_value(40.0)
+    rerun(at)
+    assert grid(at).url != before
+    mosaic = grid_pixels(at, media)
+    assert not (cell(mosaic, 0, 1) == cell(mosaic, 0, 0)).all()
+    assert not (cell(mosaic, 0, 1) == cell(mosaic, 0, 2)).all()
+
+
+def test_same_seed_same_grid_and_reroll_is_the_next_seed(app_env):
+    at = open_page()
+    at.button(key="aug_preset").click()
+    first = grid(rerun(at)).url
+    assert grid(rerun(at)).url == first  # same seed, same grid
+    at.button(key="aug_reroll").click()
+    rerolled = grid(rerun(at)).url
+    assert at.number_input(key="aug_seed").value == V.DEFAULT_PREVIEW_SEED + 1
+    assert rerolled != first
+    at.number_input(key="aug_seed").set_value(V.DEFAULT_PREVIEW_SEED)
+    assert grid(rerun(at)).url == first
+    at.number_input(key="aug_seed").set_value(V.DEFAULT_PREVIEW_SEED + 1)
+    assert grid(rerun(at)).url == rerolled
+
+
+def test_choose_images_by_class_at_random_and_how_many(app_env, media):
+    at = open_page()
+    at.selectbox(key="aug_class").set_value(3)  # cat
+    at.slider(key="aug_count").set_value(3)
+    rerun(at)
+    assert grid(at).alt.count("cat") == 3
+    assert grid_pixels(at, media).shape == (*V.mosaic_size(3, 1 + V.NUM_TO_AUGMENT), 3)
+    at.radio(key="aug_source").set_value("random")
+    first = grid(rerun(at)).url
+    at.number_input(key="aug_pick_seed").set_value(7)
+    assert grid(rerun(at)).url != first
+
+
+# --- controls --------------------------------------------------------------------------------
+
+
+def test_controls_are_built_from_describe_params_with_their_help(app_env):
+    at = open_page()
+    assert control_values(at) == V.params_to_controls(AugmentParams())
+    captions = " ".join(c.value for c in at.caption)
+    for row in describe_params():
+        assert row["help"] in captions
+    assert at.slider(key="aug_cval").disabled  # only used by fill mode "constant"
+    at.selectbox(key="aug_fill_mode").set_value("constant")
+    assert not rerun(at).slider(key="aug_cval").disabled
+
+
+def test_lesson_preset_and_reset(app_env):
+    at = open_page()
+    at.button(key="aug_preset").click()
+    assert control_values(rerun(at)) == V.params_to_controls(LESSON_PRESET)
+    at.button(key="aug_reset").click()
+    assert control_values(rerun(at)) == V.params_to_controls(AugmentParams())
+
+
+def test_risky_settings_show_label_warnings(app_env):
+    at = open_page()
+    assert not at.warning
+    at.checkbox(key="aug_vertical_flip").check()
+    at.slider(key="aug_rotation_range").set_value(120.0)
+    warnings = " ".join(w.value for w in rerun(at).warning)
+    assert "Vertical flip" in warnings and "Rotations up to 120 degrees" in warnings
+
+
+def test_invalid_settings_show_the_message(app_env, monkeypatch):
+    def refuse(values):
+        raise ValueError("zoom_range must be below 1")
+
+    monkeypatch.setattr(V, "controls_to_params", refuse)
+    at = open_page()
+    assert [e.value for e in at.error] == [
+        "These settings cannot be used: zoom_range must be below 1"
+    ]
+    assert not at.code  # nothing built from settings that do not exist
+
+
+def test_controls_survive_a_page_switch(app_env):
+    at = open_page()
+    at.button(key="aug_preset").click()
+    rerun(at)
+    at.slider(key="aug_shear_range").set_value(12.0)
+    rerun(at)
+    expected = LESSON_PRESET.to_dict() | {"shear_range": 12.0}
+    assert at.session_state["aug_lab_params"] == expected
+    at.switch_page("pages/home.py")
+    rerun(at)
+    at.switch_page(PAGE)
+    assert control_values(rerun(at)) == V.params_to_controls(AugmentParams.from_dict(expected))
+
+
+def test_controls_start_from_the_remembered_settings(app_env):
+    # What a return visit sees after Streamlit dropped the widgets' own state.
+    at = open_page({"aug_lab_params": LESSON_PRESET.to_dict(), "aug_lab_view": {"aug_seed": 9}})
+    assert control_values(at) == V.params_to_controls(LESSON_PRESET)
+    assert at.number_input(key="aug_seed").value == 9
+
+
+# --- code and hand-over ----------------------------------------------------------------------
+
+
+def test_code_panel_shows_both_snippets_and_the_differences(app_env):
+    at = open_page()
+    at.button(key="aug_preset").click()
+    rerun(at)
+    code = to_code(LESSON_PRESET)
+    assert [c.value for c in at.code] == [code["legacy"].strip(), code["keras3"].strip()]
+    assert all(c.language == "python" for c in at.code)
+    bullets = "\n".join(f"- {note}" for note in code["differences"])
+    assert bullets in [m.value for m in at.markdown]
+
+
+def test_use_for_training_stores_the_params_for_the_train_page(app_env):
+    at = open_page()
+    assert "Nothing handed over yet" in " ".join(c.value for c in at.caption)
+    at.button(key="aug_preset").click()
+    rerun(at)
+    at.slider(key="aug_shear_range").set_value(10.0)
+    rerun(at)
+    at.button(key="aug_use_for_training").click()
+    rerun(at)
+    params = AugmentParams.from_dict(at.session_state["aug_lab_params"])
+    assert at.session_state[AUGMENT_KEY] == params.to_dict()
+    assert params == AugmentParams(**{**LESSON_PRESET.to_dict(), "shear_range": 10.0})
+    assert [s.value for s in at.success] == [
+        "The Train page will augment with exactly these settings."
+    ]
+    assert at.get("page_link")
+    # Move a control: the page says the Train page holds other settings, and which.
+    at.slider(key="aug_shear_range").set_value(5.0)
+    info = " ".join(i.value for i in rerun(at).info)
+    assert "shear_range: 10 → 5" in info
+    assert at.session_state[AUGMENT_KEY]["shear_range"] == 10.0  # unchanged until pressed
+    # The Train page picks the settings up and offers the augmentation toggle.
+    at.switch_page("pages/train.py")
+    rerun(at)
+    assert at.toggle(key="train_augment").value is True
+
+
+# --- uploads ---------------------------------------------------------------------------------
+
+
+def test_an_upload_is_shown_full_size_and_at_32_and_fills_the_grid(app_env, media):
+    at = open_page()
+    at.radio(key="aug_source").set_value("upload")
+    rerun(at)
+    assert "Upload a photo" in at.info[0].value
+    assert grid(at).alt.count("airplane") == 8  # CIFAR-10 images until a photo arrives
+    photo = noise_image((600, 300))
+    at.file_uploader(key="aug_upload").set_value(("mine.jpg", encode(photo, "JPEG"), "image/jpeg"))
+    rerun(at)
+    assert not at.error
+    full, small = (el.proto.imgs[0] for el in at.get("image")[:2])
+    assert "600×300" in full.caption
+    assert Image.open(io.BytesIO(media[full.url])).size == (V.UPLOAD_MAX_WIDTH, 160)
+    assert Image.open(io.BytesIO(media[small.url])).size == (32 * V.UPLOAD_SCALE,) * 2
+    assert "your photo" in grid(at).alt
+    assert grid_pixels(at, media).shape == (*V.mosaic_size(1, 1 + V.NUM_TO_AUGMENT), 3)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("notes.png", b"hello, this is text", "not an image Pillow can read"),
+        ("cut.png", encode(noise_image(), "PNG")[:300], "truncated or damaged"),
+        ("bomb.png", png_header_only(20_000, 20_000), "400 megapixels"),
+    ],
+    ids=["text", "truncated", "bomb"],
+)
+def test_a_bad_upload_shows_an_error_and_the_page_keeps_working(app_env, name, data, message):
+    at = open_page()
+    at.radio(key="aug_source").set_value("upload")
+    rerun(at)
+    at.file_uploader(key="aug_upload").set_value((name, data, "image/png"))
+    rerun(at)
+    (error,) = at.error
+    assert message in error.value
+    assert grid(at).alt.count("airplane") == 8  # the CIFAR images still fill the grid
+    at.slider(key="aug_rotation_range").set_value(30.0)
+    rerun(at)
+    assert at.code  # the rest of the page works on
+
+
+# --- cost ------------------------------------------------------------------------------------
+
+
+def test_the_page_does_not_import_tensorflow(app_env):
+    code = (
+        "import sys; from streamlit.testing.v1 import AppTest;"
+        f"at = AppTest.from_file({str(REPO / 'app.py')!r}, default_timeout=60); at.run();"
+        f"at.switch_page({PAGE!r}); at.run();"
+        "assert not at.exception, at.exception;"
+        "assert at.title[0].value == 'Augmentation lab';"
+        "print('tensorflow' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "False"
