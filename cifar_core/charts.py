@@ -7,10 +7,11 @@ from collections.abc import Sequence
 import altair as alt
 import numpy as np
 
-TRAIN_BATCH = "train (per batch, running mean)"
-TRAIN_EPOCH = "train (end of epoch)"
-VAL_EPOCH = "validation (end of epoch)"
+TRAIN_BATCH = "train (batches)"
+TRAIN_EPOCH = "train"
+VAL_EPOCH = "validation"
 SERIES_ORDER = [TRAIN_BATCH, TRAIN_EPOCH, VAL_EPOCH]
+
 METRIC_TITLES = {"loss": "Loss (categorical cross-entropy)", "accuracy": "Accuracy"}
 
 
@@ -81,8 +82,15 @@ def confusion_heatmap(matrix: Sequence[Sequence[int]], class_names: Sequence[str
     ]
     peak = max((r["count"] for r in rows), default=1) or 1
     base = alt.Chart(alt.Data(values=rows)).encode(
-        x=alt.X("predicted:N", sort=list(class_names), title="predicted class"),
-        y=alt.Y("true:N", sort=list(class_names), title="true class"),
+        x=alt.X(
+            "predicted:N",
+            sort=list(class_names),
+            title="predicted class",
+            axis=alt.Axis(labelOverlap=False),
+        ),
+        y=alt.Y(
+            "true:N", sort=list(class_names), title="true class", axis=alt.Axis(labelOverlap=False)
+        ),
     )
     cells = base.mark_rect().encode(
         color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), title="images"),
@@ -103,7 +111,7 @@ def per_class_bars(accuracies: Sequence[float], class_names: Sequence[str]) -> a
         if acc is not None and np.isfinite(acc)
     ]
     base = alt.Chart(alt.Data(values=rows)).encode(
-        y=alt.Y("class:N", sort="-x", title=None),
+        y=alt.Y("class:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False)),
         x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
     )
     bars = base.mark_bar().encode(tooltip=["class:N", alt.Tooltip("accuracy:Q", format=".1%")])

@@ -81,13 +81,19 @@ def curves(batches: list | tuple, epochs: list | tuple, config: dict, key: str) 
         )
 
 
-def live_status(snap: Snapshot, config: dict) -> None:
-    """The progress line and bar of a job that is not finished yet."""
+def live_status(snap: Snapshot, config: dict, wait_seconds: float | None = None) -> None:
+    """The progress line and bar of a job that is not finished yet.
+
+    Args:
+        wait_seconds: estimated time until a queued job starts, if known.
+    """
     if snap.status == QUEUED:
         where = f"number {snap.queue_position} in the queue" if snap.queue_position else "queued"
+        when = f" It should start in about {duration(wait_seconds)}." if wait_seconds else ""
         st.info(
-            f"⏳ {STATUS_TEXT[QUEUED]}: you are **{where}**. This server trains one network at "
-            "a time so each run gets the whole CPU; yours starts when the ones ahead finish.",
+            f"⏳ {STATUS_TEXT[QUEUED]}: you are **{where}**.{when} This server trains a "
+            "limited number of networks at a time so each run gets enough CPU; yours starts "
+            "when the ones ahead finish.",
         )
         return
     if snap.status in STATUS_TEXT:
@@ -167,10 +173,14 @@ def downloads(run: Run, key: str) -> None:
     """Download buttons for the model files and the history."""
     files = [
         (MODEL_FILE, "Model (.keras)", "application/octet-stream"),
-        (WEIGHTS_FILE, "Final weights (.weights.h5)", "application/octet-stream"),
-        (BEST_WEIGHTS_FILE, "Best-epoch weights (.weights.h5)", "application/octet-stream"),
+        (WEIGHTS_FILE, "Final weights", "application/octet-stream"),
+        (BEST_WEIGHTS_FILE, "Best-epoch weights", "application/octet-stream"),
         (ARCHITECTURE_FILE, "Architecture (JSON)", "application/json"),
     ]
+    st.caption(
+        f"Weights are `.weights.h5` files; best-epoch weights are those of the epoch with the "
+        f"highest validation accuracy ({BEST_WEIGHTS_FILE})."
+    )
     cols = st.columns(len(files) + 1)
     for column, (name, label, mime) in zip(cols, files, strict=False):
         if run.has(name):

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from cifar_core.charts import TRAIN_BATCH
 from tests.conftest import REPO, chart_values, open_app
 
 
@@ -59,7 +60,7 @@ def test_train_page_runs_a_tiny_training_to_the_end(app_env):
     assert [s.value for s in at.success] == ["Finished."]
     rows = chart_values(at)
     assert any(
-        any(r.get("series", "").startswith("train (per batch") for r in chart) for chart in rows
+        any(r.get("series") == TRAIN_BATCH for r in chart) for chart in rows
     )
     assert any(any("count" in r for r in chart) for chart in rows)  # the confusion matrix
     (grid,) = at.get("image")  # the test-image grid: 24 images, marks in the captions
