@@ -23,8 +23,9 @@ from _common import peak_rss_mb, sample_dir
 from cifar_core import augment_view as V
 from cifar_core.augmentation import LESSON_PRESET, preview_grid
 from cifar_core.data import Cifar10, load_local
+from cifar_core.jobs import JobManager, wait_for
 from cifar_core.runs import RunStore
-from cifar_core.training import JobManager, TrainConfig, TrainingJob, wait_for
+from cifar_core.training import TrainConfig, TrainingJob
 
 
 def median_ms(work: Callable[[], object], repeats: int) -> float:

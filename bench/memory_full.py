@@ -17,8 +17,9 @@ from _common import peak_rss_mb
 
 from cifar_core.constants import CLASS_NAMES
 from cifar_core.data import Cifar10
+from cifar_core.jobs import JobManager, wait_for
 from cifar_core.runs import RunStore
-from cifar_core.training import JobManager, TrainConfig, TrainingJob, wait_for
+from cifar_core.training import TrainConfig, TrainingJob
 
 
 def main() -> None:
@@ -40,12 +41,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         job = JobManager(1).submit(TrainingJob(config, data, RunStore(tmp)))
         start = time.perf_counter()
-        while job.monitor.snapshot().steps_done < args.steps and not job.monitor.snapshot().is_final:
+        while (
+            job.monitor.snapshot().steps_done < args.steps and not job.monitor.snapshot().is_final
+        ):
             time.sleep(0.2)
         job.monitor.request_stop()
         assert wait_for(job, 1800)
         snap = job.monitor.snapshot()
-        print(f"status={snap.status} steps={snap.steps_done} seconds={time.perf_counter() - start:.0f}")
+        print(
+            f"status={snap.status} steps={snap.steps_done} seconds={time.perf_counter() - start:.0f}"
+        )
         print(f"images_per_s={snap.images_per_second:.0f}")
     print(f"peak_rss_mb={peak_rss_mb():.0f}")
 

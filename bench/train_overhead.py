@@ -16,8 +16,9 @@ import time
 from _common import peak_rss_mb, sample_dir
 
 from cifar_core.data import load_local
+from cifar_core.jobs import JobManager, wait_for
 from cifar_core.runs import RunStore
-from cifar_core.training import JobManager, TrainConfig, TrainingJob, build_compiled, wait_for
+from cifar_core.training import TrainConfig, TrainingJob, build_compiled
 
 
 def plain_fit(data, config: TrainConfig) -> float:
@@ -66,14 +67,19 @@ def main() -> None:
     config = TrainConfig(
         model=args.model, train_size=args.train_size, epochs=args.epochs, batch_size=args.batch_size
     )
-    print(f"config: {config.model}, {config.split_sizes()[0]} train images, {config.epochs} epochs, batch {config.batch_size}")
+    print(
+        f"config: {config.model}, {config.split_sizes()[0]} train images, {config.epochs} epochs, batch {config.batch_size}"
+    )
     plain, job = [], []
     with tempfile.TemporaryDirectory() as tmp:
         store = RunStore(tmp)
         for i in range(args.repeats):  # alternate, so drift on a shared machine hits both
             plain.append(plain_fit(data, config))
             job.append(app_job(data, config, store))
-            print(f"repeat {i + 1}: plain fit {plain[-1]:.0f} img/s, app job {job[-1]:.0f} img/s", flush=True)
+            print(
+                f"repeat {i + 1}: plain fit {plain[-1]:.0f} img/s, app job {job[-1]:.0f} img/s",
+                flush=True,
+            )
     a, b = statistics.median(plain), statistics.median(job)
     print(f"plain_fit_images_per_s={a:.0f}")
     print(f"app_job_images_per_s={b:.0f}")

@@ -25,6 +25,7 @@ DOWNLOAD_MB = 170
 ENV_CIFAR10_DIR = "CIFAR10_DIR"
 ENV_RUNS_DIR = "CIFAR_RUNS_DIR"
 ENV_MAX_TRAININGS = "CIFAR_MAX_TRAININGS"
+ENV_PRESET = "CIFAR_PRESET"  # the teacher's default Train settings (JSON or a JSON file)
 DEFAULT_RUNS_DIR = "runs"
 
 # Model names and their labels in the UI.
@@ -58,6 +59,10 @@ LEARNING_RATES: tuple[float, ...] = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0
 
 # How many trainings may run at the same time in one server process (2-core host → 1).
 DEFAULT_MAX_TRAININGS = 1
+
+# Training speed on a 2-core CPU (images/s, measured here) until this server has measured its
+# own; used only for queue-time estimates.
+EXPECTED_IMAGES_PER_SECOND = {"deep": 450.0, "shallow": 900.0}
 
 # How often (seconds) the live view polls a running job.
 POLL_SECONDS = 1.0

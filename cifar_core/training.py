@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -14,10 +13,8 @@ import numpy as np
 from cifar_core import constants as C
 from cifar_core.data import Cifar10
 from cifar_core.evaluation import summarize_predictions
-from cifar_core.memory import limit_malloc_arenas, release_free_memory
 from cifar_core.models import count_params, get_architecture
 from cifar_core.monitor import (
-    CANCELLED,
     EVALUATING,
     FAILED,
     FINISHED,
@@ -337,72 +334,3 @@ class TrainingJob:
             "data_source": self.data.source,
             "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
         }
-
-
-class JobManager:
-    """Process-wide queue: at most `max_concurrent` trainings at once, the rest wait in order.
-
-    Each waiting job's monitor shows its place in the queue. A job stopped while waiting is
-    cancelled without training (nothing learned, nothing saved).
-    """
-
-    def __init__(self, max_concurrent: int = C.DEFAULT_MAX_TRAININGS) -> None:
-        limit_malloc_arenas()  # before any training thread allocates: less RSS per run
-        self.max_concurrent = max(1, int(max_concurrent))
-        self._cond = threading.Condition()
-        self._waiting: list[TrainingJob] = []
-        self._running: list[TrainingJob] = []
-
-    def submit(self, job: TrainingJob) -> TrainingJob:
-        """Queue a job and start its worker thread; returns the job for chaining."""
-        with self._cond:
-            self._waiting.append(job)
-            self._renumber()
-        job.thread = threading.Thread(target=self._work, args=(job,), name="training", daemon=True)
-        job.thread.start()
-        return job
-
-    def _renumber(self) -> None:
-        for position, waiting in enumerate(self._waiting, start=1):
-            waiting.monitor.set_queue_position(position)
-
-    def _work(self, job: TrainingJob) -> None:
-        with self._cond:
-            while not (self._waiting[0] is job and len(self._running) < self.max_concurrent):
-                if job.monitor.stop_requested:
-                    self._waiting.remove(job)
-                    self._renumber()
-                    job.monitor.set_status(CANCELLED, "Stopped before it started.")
-                    self._cond.notify_all()
-                    return
-                self._cond.wait(timeout=0.2)  # wake up now and then to notice a Stop
-            self._waiting.pop(0)
-            self._running.append(job)
-            self._renumber()
-        try:
-            job.run()
-        finally:
-            release_free_memory()  # the model and its buffers are gone: return the pages
-            with self._cond:
-                self._running.remove(job)
-                self._cond.notify_all()
-
-    def active_run_ids(self) -> set[str]:
-        """Run ids of jobs alive in this process (their "running" status is real)."""
-        with self._cond:
-            return {j.run_id for j in self._running if j.run_id}
-
-    def counts(self) -> tuple[int, int]:
-        """(running, waiting) right now."""
-        with self._cond:
-            return len(self._running), len(self._waiting)
-
-
-def wait_for(job: TrainingJob, timeout: float = 600.0) -> bool:
-    """Block until a job's thread ends (for tests and benches); True if it ended in time."""
-    deadline = time.monotonic() + timeout
-    while job.thread is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    if job.thread is not None:
-        job.thread.join(max(0.0, deadline - time.monotonic()))
-    return job.thread is not None and not job.thread.is_alive()

@@ -47,7 +47,8 @@ def tmp_store(tmp_path: Path) -> RunStore:
 @pytest.fixture(scope="session")
 def trained_store(tmp_path_factory: pytest.TempPathFactory, sample_data: Cifar10) -> RunStore:
     """A run store holding one finished run: the deep model, 300 real images, 1 epoch."""
-    from cifar_core.training import JobManager, TrainConfig, TrainingJob, wait_for
+    from cifar_core.jobs import JobManager, wait_for
+    from cifar_core.training import TrainConfig, TrainingJob
 
     store = RunStore(tmp_path_factory.mktemp("trained") / "runs")
     config = TrainConfig(model="deep", train_size=300, epochs=1, batch_size=64, seed=1)

@@ -8,15 +8,9 @@ import numpy as np
 import pytest
 
 from cifar_core import runs as R
-from cifar_core.monitor import CANCELLED, FAILED, FINISHED, QUEUED, STOPPED
-from cifar_core.training import (
-    JobManager,
-    TrainConfig,
-    TrainingJob,
-    make_dataset,
-    split_indices,
-    wait_for,
-)
+from cifar_core.jobs import JobManager, wait_for
+from cifar_core.monitor import FAILED, FINISHED, STOPPED
+from cifar_core.training import TrainConfig, TrainingJob, make_dataset, split_indices
 
 TINY = dict(model="deep", train_size=300, epochs=1, batch_size=64, seed=1)
 
@@ -121,30 +115,6 @@ def test_stop_mid_run_keeps_what_was_learned(sample_data, tmp_store):
     run = tmp_store.load(job.run_id)
     assert run.status["status"] == STOPPED and "Stopped after" in run.status["message"]
     assert run.has(R.MODEL_FILE) and run.result["epochs_completed"] == 1
-
-
-@pytest.mark.slow
-def test_queue_positions_cancel_and_failure(sample_data, tmp_store):
-    manager = JobManager(1)
-    first = manager.submit(
-        TrainingJob(TrainConfig(**{**TINY, "epochs": 3}), sample_data, tmp_store)
-    )
-    too_big = manager.submit(
-        TrainingJob(TrainConfig(**{**TINY, "train_size": 9000}), sample_data, tmp_store)
-    )
-    cancelled = manager.submit(TrainingJob(TrainConfig(**TINY), sample_data, tmp_store))
-    wait_until(lambda: first.monitor.snapshot().status not in (QUEUED,))
-    assert too_big.monitor.snapshot().queue_position == 1
-    assert cancelled.monitor.snapshot().queue_position == 2
-    assert manager.counts() == (1, 2)
-    cancelled.monitor.request_stop()
-    assert wait_for(cancelled, 30) and cancelled.monitor.snapshot().status == CANCELLED
-    assert too_big.monitor.snapshot().queue_position == 1
-    assert wait_for(first, 180) and wait_for(too_big, 60)
-    failed = too_big.monitor.snapshot()
-    assert failed.status == FAILED and "only 5,085" in failed.message
-    assert first.monitor.snapshot().status == FINISHED
-    assert [i.status for i in tmp_store.list_runs()] == [FINISHED]  # nothing saved for the others
 
 
 @pytest.mark.slow
