@@ -18,6 +18,9 @@ from pages.ui_common import (
     get_manager,
     get_store,
     require_app_navigation,
+    teacher_preset,
+    unwatch_job,
+    watch_job,
 )
 
 require_app_navigation()
@@ -43,13 +46,19 @@ if data is None:
 store, manager = get_store(), get_manager()
 
 
+def nearest(options: tuple, value: float) -> float:
+    """The option closest to a preset value (select sliders accept only their options)."""
+    return min(options, key=lambda option: abs(option - value))
+
+
 # Controls: returns the TrainConfig the student chose.
-def config_ui(n_available: int) -> TrainConfig:
+def config_ui(n_available: int, preset: dict) -> TrainConfig:
+    d = {**TrainConfig().to_dict(), **preset}  # the teacher's preset, if any, sets the defaults
     left, right = st.columns(2)
     model = left.radio(
         "Network",
         C.MODEL_NAMES,
-        index=C.MODEL_NAMES.index(C.DEFAULT_MODEL),
+        index=C.MODEL_NAMES.index(d["model"]),
         format_func=C.MODEL_LABELS.get,
         horizontal=True,
         key="train_model",
@@ -58,7 +67,7 @@ def config_ui(n_available: int) -> TrainConfig:
         "Training images (20% of them are held out for validation)",
         min_value=C.TRAIN_SIZE_MIN,
         max_value=n_available,
-        value=min(C.DEFAULT_TRAIN_SIZE, n_available),
+        value=min(d["train_size"], n_available),
         step=C.TRAIN_SIZE_STEP,
         key="train_size",
     )
@@ -66,29 +75,33 @@ def config_ui(n_available: int) -> TrainConfig:
         "Epochs (passes over the training images)",
         C.EPOCHS_MIN,
         C.EPOCHS_MAX,
-        C.DEFAULT_EPOCHS,
+        d["epochs"],
         key="train_epochs",
     )
     batch_size = right.select_slider(
-        "Batch size", C.BATCH_SIZES, value=C.DEFAULT_BATCH_SIZE, key="train_batch"
+        "Batch size",
+        C.BATCH_SIZES,
+        value=nearest(C.BATCH_SIZES, d["batch_size"]),
+        key="train_batch",
     )
     optimizer = right.selectbox(
         "Optimizer",
         C.OPTIMIZERS,
+        index=C.OPTIMIZERS.index(d["optimizer"]),
         format_func=C.OPTIMIZER_LABELS.get,
         key="train_optimizer",
     )
     learning_rate = right.select_slider(
         "Learning rate",
         C.LEARNING_RATES,
-        value=C.DEFAULT_LEARNING_RATE,
+        value=nearest(C.LEARNING_RATES, d["learning_rate"]),
         key="train_lr",
     )
     seed = right.number_input(
         "Seed (same seed + same settings → same result)",
         min_value=0,
         max_value=2**31 - 1,
-        value=C.DEFAULT_SEED,
+        value=int(d["seed"]),
         key="train_seed",
     )
     augment = augmentation_ui()
@@ -153,11 +166,21 @@ def live_panel() -> None:
     snap = job.monitor.snapshot()
     config = job.config.to_dict()
     st.markdown(run_views.config_summary(config))
+    watchers = manager.watchers(job)
+    if watchers > 1:
+        st.caption(
+            f"👥 Shared run: {watchers} sessions asked for exactly these settings, so the "
+            "server trains them once and everyone watches the same run."
+        )
     if not snap.is_final:
-        run_views.live_status(snap, config)
-        if st.button("Stop", key="train_stop", disabled=snap.stop_requested):
-            job.monitor.request_stop()
-            st.rerun(scope="fragment")
+        run_views.live_status(snap, config, manager.estimate_wait(job))
+        label = "Leave this shared run" if watchers > 1 else "Stop"
+        if st.button(label, key="train_stop", disabled=snap.stop_requested):
+            # Stop only if nobody else watches; otherwise just this session leaves.
+            if not manager.stop(job):
+                st.session_state.pop(JOB_KEY, None)
+            unwatch_job()
+            st.rerun(scope="app")
     if snap.batches or snap.epochs:
         run_views.curves(snap.batches, snap.epochs, config, key="live")
     if snap.is_final and st.session_state.get(HANDLED_KEY) != id(job):
@@ -175,7 +198,10 @@ def live_panel() -> None:
             (st.success if snap.status == "finished" else st.info)(message)
 
 
-config = config_ui(len(data.x_train))
+preset = teacher_preset()
+if preset:
+    st.info("Your teacher set the starting values of these settings for this class.", icon="🧑‍🏫")
+config = config_ui(len(data.x_train), preset)
 architecture_ui(config.model)
 n_train, n_val = config.split_sizes()
 st.caption(
@@ -189,9 +215,12 @@ st.caption(
 job = st.session_state.get(JOB_KEY)
 busy = job is not None and not job.monitor.snapshot().is_final
 if st.button("Train", type="primary", disabled=busy, key="train_start"):
-    job = TrainingJob(config, data, store)
-    st.session_state[JOB_KEY] = manager.submit(job)
-    busy = True
+    job, attached = manager.start(config, data, store)
+    st.session_state[JOB_KEY] = job
+    watch_job(job, manager)
+    if attached:
+        st.toast("Someone on this server already trains these exact settings: you joined that run.")
+    busy = not job.monitor.snapshot().is_final
 if busy:
     st.caption("Training runs in the background: you can visit other pages and come back.")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,8 +11,8 @@ import streamlit as st
 
 from cifar_core import constants as C
 from cifar_core.data import Cifar10, DataError, configured_dir, load_cifar10, needs_download
+from cifar_core.jobs import JobManager, load_preset
 from cifar_core.runs import RunStore
-from cifar_core.training import JobManager
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -96,6 +97,7 @@ def available_steps() -> list[LessonStep]:
 # Session-state keys shared between pages.
 LATEST_RUN_KEY = "latest_run_id"  # the run this session trained most recently
 JOB_KEY = "training_job"  # the TrainingJob this session owns (alive or finished)
+WATCH_KEY = "training_watch"  # ties this session's watch of that job to the session's life
 AUGMENT_KEY = "augment_params"  # AugmentParams.to_dict() the Augmentation lab handed over
 
 
@@ -138,3 +140,31 @@ def get_manager() -> JobManager:
     """The process-wide training queue ($CIFAR_MAX_TRAININGS at once, default 1)."""
     raw = os.environ.get(C.ENV_MAX_TRAININGS, "").strip()
     return JobManager(int(raw) if raw.isdigit() else C.DEFAULT_MAX_TRAININGS)
+
+
+class _Watch:
+    """A token in one session's state: when Streamlit drops the session, the job loses a watcher."""
+
+    def __init__(self, job: object, manager: JobManager) -> None:
+        self.release = weakref.finalize(self, manager.detach, job)
+
+
+def watch_job(job: object, manager: JobManager) -> None:
+    """Make this session a watcher of `job` until it watches another or the session ends."""
+    st.session_state[WATCH_KEY] = _Watch(job, manager)  # a replaced token releases its job
+
+
+def unwatch_job() -> None:
+    """Forget this session's watch without releasing it again (Stop/Leave already did)."""
+    token = st.session_state.pop(WATCH_KEY, None)
+    if token is not None:
+        token.release.detach()
+
+
+def teacher_preset() -> dict:
+    """The CIFAR_PRESET defaults for the Train page ({} if unset); a bad preset is reported."""
+    try:
+        return load_preset()
+    except ValueError as exc:
+        st.error(f"The teacher preset is ignored: {exc}", icon="⚠️")
+        return {}
