@@ -1,5 +1,8 @@
 """Bench: peak memory of training the deep model on a full-size (50,000-image) data set.
 
+`--train-size 10000 --queued 3` measures issue 6's budget case: one deep training on a
+10,000-image subset with three more jobs queued behind it.
+
 A synthetic uint8 set the size of CIFAR-10 (50,000 train + 10,000 test, random pixels and
 labels) goes through the app's own pipeline: TrainingJob, tf.data gather-by-index, live
 monitor, evaluation and saving. Training is stopped after `--steps` batches through the
@@ -25,6 +28,10 @@ from cifar_core.training import TrainConfig, TrainingJob
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--train-size", type=int, default=50_000)
+    parser.add_argument(
+        "--queued", type=int, default=0, help="more jobs (other seeds) waiting behind the first"
+    )
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
@@ -37,9 +44,16 @@ def main() -> None:
         source="synthetic, full size",
     ).make_read_only()
     print(f"data set in memory: {data.nbytes / 2**20:.0f} MB; RSS so far {peak_rss_mb():.0f} MB")
-    config = TrainConfig(model="deep", train_size=50_000, epochs=1, batch_size=128)
+    config = TrainConfig(model="deep", train_size=args.train_size, epochs=1, batch_size=128)
     with tempfile.TemporaryDirectory() as tmp:
-        job = JobManager(1).submit(TrainingJob(config, data, RunStore(tmp)))
+        manager = JobManager(1)
+        job = manager.submit(TrainingJob(config, data, RunStore(tmp)))
+        waiting = [
+            manager.submit(
+                TrainingJob(TrainConfig(**{**config.to_dict(), "seed": s}), data, RunStore(tmp))
+            )
+            for s in range(1, args.queued + 1)
+        ]
         start = time.perf_counter()
         while (
             job.monitor.snapshot().steps_done < args.steps and not job.monitor.snapshot().is_final
@@ -52,6 +66,11 @@ def main() -> None:
             f"status={snap.status} steps={snap.steps_done} seconds={time.perf_counter() - start:.0f}"
         )
         print(f"images_per_s={snap.images_per_second:.0f}")
+        for other in waiting:  # they waited in the queue the whole time; cancel them now
+            other.monitor.request_stop()
+            assert wait_for(other, 60)
+        if waiting:
+            print(f"queued_jobs={len(waiting)} (waited, then cancelled)")
     print(f"peak_rss_mb={peak_rss_mb():.0f}")
 
 
