@@ -20,3 +20,15 @@ def sample_dir() -> Path:
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def job_images_per_s(data, config, store) -> float:
+    """Images/s of one app TrainingJob over its own fit time (no evaluation, no saving)."""
+    from cifar_core.jobs import JobManager, wait_for
+    from cifar_core.training import TrainingJob
+
+    job = JobManager(1).submit(TrainingJob(config, data, store))
+    assert wait_for(job, 1800), "job did not finish"
+    snap = job.monitor.snapshot()
+    assert snap.status == "finished", snap.message
+    return config.split_sizes()[0] * config.epochs / job.monitor.train_seconds()

@@ -18,14 +18,13 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from _common import peak_rss_mb, sample_dir
+from _common import job_images_per_s, peak_rss_mb, sample_dir
 
 from cifar_core import augment_view as V
 from cifar_core.augmentation import LESSON_PRESET, preview_grid
 from cifar_core.data import Cifar10, load_local
-from cifar_core.jobs import JobManager, wait_for
 from cifar_core.runs import RunStore
-from cifar_core.training import TrainConfig, TrainingJob
+from cifar_core.training import TrainConfig
 
 
 def median_ms(work: Callable[[], object], repeats: int) -> float:
@@ -53,15 +52,6 @@ def preview_figures(data: Cifar10, repeats: int) -> tuple[float, float]:
         return V.png_bytes(V.labelled_mosaic(cells, labels, columns))
 
     return median_ms(preview, repeats), median_ms(picture, repeats)
-
-
-def job_images_per_s(data: Cifar10, config: TrainConfig, store: RunStore) -> float:
-    """Images/s of one TrainingJob, over its own fit time (no evaluation, no saving)."""
-    job = JobManager(1).submit(TrainingJob(config, data, store))
-    assert wait_for(job, 1800), "job did not finish"
-    snap = job.monitor.snapshot()
-    assert snap.status == "finished", snap.message
-    return config.split_sizes()[0] * config.epochs / job.monitor.train_seconds()
 
 
 def main() -> None:

@@ -13,12 +13,11 @@ import statistics
 import tempfile
 import time
 
-from _common import peak_rss_mb, sample_dir
+from _common import job_images_per_s, peak_rss_mb, sample_dir
 
 from cifar_core.data import load_local
-from cifar_core.jobs import JobManager, wait_for
 from cifar_core.runs import RunStore
-from cifar_core.training import TrainConfig, TrainingJob, build_compiled
+from cifar_core.training import TrainConfig, build_compiled
 
 
 def plain_fit(data, config: TrainConfig) -> float:
@@ -45,15 +44,6 @@ def plain_fit(data, config: TrainConfig) -> float:
     return config.split_sizes()[0] * config.epochs / seconds
 
 
-def app_job(data, config: TrainConfig, store: RunStore) -> float:
-    """The app's way: TrainingJob in its worker thread; fit time as the job measures it."""
-    job = JobManager(1).submit(TrainingJob(config, data, store))
-    assert wait_for(job, 1800), "job did not finish"
-    snap = job.monitor.snapshot()
-    assert snap.status == "finished", snap.message
-    return config.split_sizes()[0] * config.epochs / job.monitor.train_seconds()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="deep")
@@ -75,7 +65,7 @@ def main() -> None:
         store = RunStore(tmp)
         for i in range(args.repeats):  # alternate, so drift on a shared machine hits both
             plain.append(plain_fit(data, config))
-            job.append(app_job(data, config, store))
+            job.append(job_images_per_s(data, config, store))
             print(
                 f"repeat {i + 1}: plain fit {plain[-1]:.0f} img/s, app job {job[-1]:.0f} img/s",
                 flush=True,

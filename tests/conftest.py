@@ -67,16 +67,32 @@ def app_env(monkeypatch: pytest.MonkeyPatch, cifar_dir: Path, tmp_path: Path) ->
     return runs
 
 
-def open_app(page: str | None = None, timeout: float = 60):
-    """An AppTest of app.py, run once, switched to `page` (e.g. "pages/train.py") if given."""
+def open_app(page: str | None = None, timeout: float = 60, session_state: dict | None = None):
+    """An AppTest of app.py, run once, switched to `page` (e.g. "pages/train.py") if given.
+
+    Args:
+        session_state: values put into the session before the first run.
+    """
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout)
+    for key, value in (session_state or {}).items():
+        at.session_state[key] = value
     at.run()
     if page:
         at.switch_page(page)
         at.run()
     return at
+
+
+def wait_until(predicate, timeout: float = 120.0, every: float = 0.05) -> None:
+    """Poll `predicate` until it is true; fail the test after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(every)
 
 
 def chart_values(at) -> list[list[dict]]:

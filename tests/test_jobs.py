@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import gc
 import json
-import time
 
 import pytest
 
 from cifar_core.jobs import JobManager, load_preset, wait_for
 from cifar_core.monitor import FINISHED, QUEUED, STOPPED
 from cifar_core.training import TrainConfig
+from tests.conftest import wait_until
 
 TINY = dict(model="deep", train_size=300, epochs=1, batch_size=64, seed=1)
-
-
-def wait_until(predicate, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from cifar_core import augment_view as V
 from cifar_core.augmentation import LESSON_PRESET, AugmentParams, describe_params, to_code
 from pages.ui_common import AUGMENT_KEY
+from tests.conftest import open_app
 from tests.test_images import encode, noise_image, png_header_only
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,12 +41,7 @@ def media(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
 
 def open_page(session_state: dict | None = None) -> AppTest:
     """The app, switched to this page and run once."""
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    for key, value in (session_state or {}).items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
+    at = open_app(PAGE, session_state=session_state)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -15,6 +15,7 @@ from cifar_core import ethics as E
 from cifar_core import ethics_content as T
 from cifar_core.runs import PREDICTIONS_FILE, STATUS_FILE, RunStore
 from pages.ui_common import LATEST_RUN_KEY, get_store
+from tests.conftest import open_app
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = "pages/bias_privacy.py"
@@ -22,12 +23,7 @@ PAGE = "pages/bias_privacy.py"
 
 def open_page(session_state: dict | None = None) -> AppTest:
     """The app, switched to this page and run once."""
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    for key, value in (session_state or {}).items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
+    at = open_app(PAGE, session_state=session_state)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

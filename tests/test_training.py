@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -11,6 +9,7 @@ from cifar_core import runs as R
 from cifar_core.jobs import JobManager, wait_for
 from cifar_core.monitor import FAILED, FINISHED, STOPPED
 from cifar_core.training import TrainConfig, TrainingJob, make_dataset, split_indices
+from tests.conftest import wait_until
 
 TINY = dict(model="deep", train_size=300, epochs=1, batch_size=64, seed=1)
 
@@ -91,13 +90,6 @@ def test_saved_model_reloads_with_same_predictions(trained_store, sample_data):
     probs = model.predict_on_batch(sample_data.x_test[:8].astype(np.float32) / 255.0)
     saved = run.predictions()["test_probs"][:8].astype(np.float32)
     assert np.allclose(probs, saved, atol=2e-3)
-
-
-def wait_until(predicate, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 @pytest.mark.slow
