@@ -19,3 +19,28 @@ def test_arena_limit_trim_and_rss():
     del block
     memory.release_free_memory()
     assert memory.rss_mb() < before + 40
+
+
+def test_freeze_imported_objects_freezes_once_and_new_garbage_is_still_collected():
+    import gc
+    import tomllib
+    from pathlib import Path
+
+    import keras  # noqa: F401 — the import whose objects we freeze
+
+    memory.freeze_imported_objects()  # may have happened already (an AppTest ran app.py)
+    assert memory.keras_imported() is True
+    assert gc.get_freeze_count() > 100_000  # TensorFlow's import left ~10^5 objects there
+    assert memory.freeze_imported_objects() is False  # only once
+
+    class Node:
+        pass
+
+    a, b = Node(), Node()
+    a.other, b.other = b, a  # a reference cycle created after the freeze
+    del a, b
+    assert gc.collect() >= 2  # still found and freed by the collector
+
+    # And the app runs with Streamlit's after-every-run full collection switched off.
+    config = tomllib.loads((Path(__file__).parents[1] / ".streamlit/config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
