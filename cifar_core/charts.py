@@ -73,8 +73,24 @@ def training_curve(
     )
 
 
-def confusion_heatmap(matrix: Sequence[Sequence[int]], class_names: Sequence[str]) -> alt.Chart:
-    """Counts of true (rows) vs predicted (columns) classes, with the count in each cell."""
+def confusion_heatmap(
+    matrix: Sequence[Sequence[int]],
+    class_names: Sequence[str],
+    title: str = "Confusion matrix (test images)",
+    *,
+    selectable: bool = False,
+    height: int = 360,
+) -> alt.LayerChart:
+    """Counts of true (rows) vs predicted (columns) classes, with the count in each cell.
+
+    Args:
+        matrix: counts[true, predicted].
+        class_names: the classes, in label order.
+        title: chart title.
+        selectable: make cells clickable (a point selection named "cell", for
+            st.altair_chart(on_select="rerun")); the clicked cell gets a black outline.
+        height: in pixels.
+    """
     rows = [
         {"true": class_names[i], "predicted": class_names[j], "count": int(count)}
         for i, row in enumerate(matrix)
@@ -92,15 +108,21 @@ def confusion_heatmap(matrix: Sequence[Sequence[int]], class_names: Sequence[str
             "true:N", sort=list(class_names), title="true class", axis=alt.Axis(labelOverlap=False)
         ),
     )
-    cells = base.mark_rect().encode(
+    cells = base.mark_rect(stroke="white").encode(
         color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), title="images"),
         tooltip=["true:N", "predicted:N", "count:Q"],
     )
+    if selectable:
+        cell = alt.selection_point(name="cell", fields=["true", "predicted"], on="click")
+        cells = cells.add_params(cell).encode(
+            strokeWidth=alt.condition(cell, alt.value(3), alt.value(0.5), empty=False),
+            stroke=alt.condition(cell, alt.value("black"), alt.value("white"), empty=False),
+        )
     text = base.mark_text(fontSize=11).encode(
         text="count:Q",
         color=alt.condition(alt.datum.count > peak / 2, alt.value("white"), alt.value("black")),
     )
-    return (cells + text).properties(title="Confusion matrix (test images)", height=360)
+    return (cells + text).properties(title=title, height=height)
 
 
 def per_class_bars(accuracies: Sequence[float], class_names: Sequence[str]) -> alt.Chart:

@@ -143,22 +143,33 @@ def get_manager() -> JobManager:
 
 
 class _Watch:
-    """A token in one session's state: when Streamlit drops the session, the job loses a watcher."""
+    """A token in one session's state: when Streamlit drops the session, its jobs lose a watcher."""
 
-    def __init__(self, job: object, manager: JobManager) -> None:
-        self.release = weakref.finalize(self, manager.detach, job)
+    def __init__(self, jobs: list[object], manager: JobManager) -> None:
+        self.releases = [weakref.finalize(self, manager.detach, job) for job in jobs]
+
+    def forget(self) -> None:
+        """Stop/Leave already detached: do not detach again when the session ends."""
+        for release in self.releases:
+            release.detach()
 
 
-def watch_job(job: object, manager: JobManager) -> None:
-    """Make this session a watcher of `job` until it watches another or the session ends."""
-    st.session_state[WATCH_KEY] = _Watch(job, manager)  # a replaced token releases its job
+def watch_job(job: object, manager: JobManager, *, key: str = WATCH_KEY) -> None:
+    """Make this session a watcher of `job` (or a list of jobs) until the session ends.
+
+    The job manager counts who watches a job, so Stop from one of several sessions that asked
+    for the same settings only leaves the shared run. A token replaced under the same `key`
+    (the session watches something else now) releases its jobs.
+    """
+    jobs = job if isinstance(job, list) else [job]
+    st.session_state[key] = _Watch(jobs, manager)
 
 
-def unwatch_job() -> None:
+def unwatch_job(*, key: str = WATCH_KEY) -> None:
     """Forget this session's watch without releasing it again (Stop/Leave already did)."""
-    token = st.session_state.pop(WATCH_KEY, None)
+    token = st.session_state.pop(key, None)
     if token is not None:
-        token.release.detach()
+        token.forget()
 
 
 def teacher_preset() -> dict:
