@@ -7,6 +7,9 @@ Used by the tests marked `browser`:
         page = browser.new_page()
         page.goto(f"{base_url}/bias-privacy")
         wait_for_app(page)
+
+Benches that measure the server itself use `streamlit_process`, which also yields the server's
+`subprocess.Popen`, and read its memory with `rss_mb` / `peak_rss_mb` (Linux /proc).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ CHROMIUM_ARGS = (
 HEALTH_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 START_ATTEMPTS = 3  # a free port can be taken between choosing it and Streamlit binding it
+NAV_SETTLE_S = 10.0
 APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
@@ -71,9 +75,13 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def wait_for_health(
-    base_url: str, proc: subprocess.Popen, log: IO[bytes], timeout: float = HEALTH_TIMEOUT_S
+    base_url: str,
+    proc: subprocess.Popen,
+    log: IO[bytes],
+    timeout: float = HEALTH_TIMEOUT_S,
+    poll_s: float = 0.25,
 ) -> None:
-    """Poll `/_stcore/health` until it answers "ok".
+    """Poll `/_stcore/health` every `poll_s` seconds until it answers "ok".
 
     Raises:
         ServerError: if the process exits first or the timeout passes (with its output).
@@ -88,8 +96,72 @@ def wait_for_health(
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             pass
-        time.sleep(0.25)
+        time.sleep(poll_s)
     raise ServerError(f"no health answer from {base_url} in {timeout:.0f} s:\n{_read_log(log)}")
+
+
+@contextmanager
+def streamlit_process(
+    env_overrides: Mapping[str, str] | None = None,
+    *,
+    app: Path = APP,
+    extra_args: Sequence[str] = (),
+    timeout: float = HEALTH_TIMEOUT_S,
+    log_path: Path | None = None,
+    health_poll_s: float = 0.25,
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run `streamlit run app` headless on a free port; yield its URL and process; always stop it.
+
+    The process is `python -m streamlit run …` itself (started without a shell), so its pid is
+    the server's: `rss_mb(proc.pid)` is the server's memory.
+
+    Args:
+        env_overrides: environment variables to set for the server (e.g. CIFAR_RUNS_DIR).
+        app: the script to serve.
+        extra_args: more `streamlit run` options, e.g. ("--server.maxUploadSize", "5").
+        timeout: seconds to wait for the health check.
+        log_path: keep the server's output in this file (default: a temporary file).
+        health_poll_s: seconds between health checks (smaller for cold-start timing).
+
+    Yields:
+        ("http://127.0.0.1:<port>", the server's Popen).
+
+    Raises:
+        ServerError: if the server does not come up (its output is in the message).
+    """
+    env = {**os.environ, **(env_overrides or {})}
+    last_error: ServerError | None = None
+    for _ in range(START_ATTEMPTS):
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        cmd = [
+            sys.executable, "-m", "streamlit", "run", str(app),
+            "--server.headless", "true",
+            "--server.address", "127.0.0.1",
+            "--server.port", str(port),
+            "--server.fileWatcherType", "none",
+            "--browser.gatherUsageStats", "false",
+            *extra_args,
+        ]  # fmt: skip
+        with open(log_path, "w+b") if log_path else tempfile.TemporaryFile() as log:
+            proc = subprocess.Popen(
+                cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+            )
+            try:
+                try:
+                    wait_for_health(base_url, proc, log, timeout, health_poll_s)
+                except ServerError as exc:
+                    last_error = exc
+                    if "already in use" in str(exc):
+                        continue  # lost the port race: try another port
+                    raise
+                if not is_streamlit_server(proc.pid):  # e.g. a wrapper script in between
+                    raise ServerError(f"pid {proc.pid} is not `streamlit run`")
+                yield base_url, proc
+                return
+            finally:
+                _stop(proc)
+    raise last_error or ServerError("streamlit did not start")
 
 
 @contextmanager
@@ -114,37 +186,57 @@ def streamlit_server(
     Raises:
         ServerError: if the server does not come up (its output is in the message).
     """
-    env = {**os.environ, **(env_overrides or {})}
-    last_error: ServerError | None = None
-    for _ in range(START_ATTEMPTS):
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        cmd = [
-            sys.executable, "-m", "streamlit", "run", str(app),
-            "--server.headless", "true",
-            "--server.address", "127.0.0.1",
-            "--server.port", str(port),
-            "--server.fileWatcherType", "none",
-            "--browser.gatherUsageStats", "false",
-            *extra_args,
-        ]  # fmt: skip
-        with tempfile.TemporaryFile() as log:
-            proc = subprocess.Popen(
-                cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
-            )
-            try:
-                try:
-                    wait_for_health(base_url, proc, log, timeout)
-                except ServerError as exc:
-                    last_error = exc
-                    if "already in use" in str(exc):
-                        continue  # lost the port race: try another port
-                    raise
-                yield base_url
-                return
-            finally:
-                _stop(proc)
-    raise last_error or ServerError("streamlit did not start")
+    server = streamlit_process(env_overrides, app=app, extra_args=extra_args, timeout=timeout)
+    with server as (base_url, _proc):
+        yield base_url
+
+
+def _status_mb(pid: int, field: str) -> float:
+    # /proc/<pid>/status reports memory in kB, e.g. "VmRSS:\t  123456 kB".
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise ProcessLookupError(f"no {field} for pid {pid} (a kernel thread or a zombie?)")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process right now (VmRSS), in MB.
+
+    Raises:
+        OSError: if the process is gone.
+    """
+    return _status_mb(pid, "VmRSS")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a process since it started (VmHWM), in MB.
+
+    Raises:
+        OSError: if the process is gone.
+    """
+    return _status_mb(pid, "VmHWM")
+
+
+def maps_contain(pid: int, needle: str) -> bool:
+    """True if a file whose path contains `needle` is mapped into the process.
+
+    E.g. `maps_contain(pid, "libtensorflow")` tells whether TensorFlow was imported there.
+
+    Raises:
+        OSError: if the process is gone.
+    """
+    with open(f"/proc/{pid}/maps") as maps:
+        return any(needle in line for line in maps)
+
+
+def is_streamlit_server(pid: int) -> bool:
+    """True if the process runs `… streamlit run …` (its command line, from /proc)."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"streamlit" in b" ".join(args) and b"run" in args
 
 
 def launch_browser(playwright: Any, **kwargs: Any) -> Any:
@@ -183,7 +275,27 @@ def open_app_page(page: Any, base_url: str, url_path: str, nav_label: str) -> No
     """
     page.goto(f"{base_url}/{url_path}")
     wait_for_app(page)
+    # The hand-over is one rerun; on a busy machine the page can look idle for a moment in
+    # between, so give app.py's navigation a few seconds to arrive before judging.
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    deadline = time.monotonic() + NAV_SETTLE_S
+    while time.monotonic() < deadline:
+        text = nav.inner_text() if nav.count() else ""
+        if nav_label in text and "ui common" not in text:
+            break
+        page.wait_for_timeout(250)
+    wait_for_app(page)
     assert page.get_by_role("dialog").count() == 0, page.get_by_role("dialog").first.inner_text()
     assert page.url.rstrip("/").endswith(f"/{url_path}"), page.url
-    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
-    assert nav_label in nav and "ui common" not in nav, nav
+    text = nav.inner_text() if nav.count() else "(no sidebar navigation)"
+    assert nav_label in text and "ui common" not in text, text
+
+
+def set_slider(page: Any, key: str, presses_from_min: int) -> None:
+    """Move a keyed slider to its minimum, then `presses_from_min` steps right (keyboard only)."""
+    thumb = page.locator(f".st-key-{key}").get_by_role("slider")
+    thumb.focus()
+    page.keyboard.press("Home")
+    for _ in range(presses_from_min):
+        page.keyboard.press("ArrowRight")
+    wait_for_app(page)

@@ -41,7 +41,9 @@ def test_two_sessions_same_settings_share_one_run(app_env):
     assert any("Shared run: 2 sessions" in c.value for c in bob.caption)
     assert any(b.label == "Leave this shared run" for b in bob.button)
     poll_until_result(alice, bob)
-    accuracies = {next(m.value for m in at.metric if m.label == "Test accuracy") for at in (alice, bob)}
+    accuracies = {
+        next(m.value for m in at.metric if m.label == "Test accuracy") for at in (alice, bob)
+    }
     assert len(accuracies) == 1  # the same result for both
     assert len(list(app_env.iterdir())) == 1  # trained once, saved once
 

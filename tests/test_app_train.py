@@ -59,9 +59,7 @@ def test_train_page_runs_a_tiny_training_to_the_end(app_env):
     assert accuracy.endswith("%") and 0 <= float(accuracy[:-1]) <= 100
     assert [s.value for s in at.success] == ["Finished."]
     rows = chart_values(at)
-    assert any(
-        any(r.get("series") == TRAIN_BATCH for r in chart) for chart in rows
-    )
+    assert any(any(r.get("series") == TRAIN_BATCH for r in chart) for chart in rows)
     assert any(any("count" in r for r in chart) for chart in rows)  # the confusion matrix
     (grid,) = at.get("image")  # the test-image grid: 24 images, marks in the captions
     captions = [img.caption for img in grid.proto.imgs]

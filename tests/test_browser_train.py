@@ -8,20 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_util import launch_browser, open_app_page, streamlit_server, wait_for_app
+from tests.browser_util import (
+    launch_browser,
+    open_app_page,
+    set_slider,
+    streamlit_server,
+    wait_for_app,
+)
 from tests.conftest import sample_dir
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-def set_slider(page, key: str, presses_from_min: int) -> None:
-    """Move a keyed slider to its minimum, then `presses_from_min` steps right (keyboard only)."""
-    thumb = page.locator(f".st-key-{key}").get_by_role("slider")
-    thumb.focus()
-    page.keyboard.press("Home")
-    for _ in range(presses_from_min):
-        page.keyboard.press("ArrowRight")
-    wait_for_app(page)
 
 
 def progress_text(page) -> str:

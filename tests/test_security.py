@@ -45,7 +45,9 @@ def test_server_settings_keep_protections_on():
     assert config["browser"]["gatherUsageStats"] is False
 
 
-@pytest.mark.parametrize("bad", ["../../etc", "..", "/tmp", "20260101-080000-abcdef/../x", "a" * 300])
+@pytest.mark.parametrize(
+    "bad", ["../../etc", "..", "/tmp", "20260101-080000-abcdef/../x", "a" * 300]
+)
 def test_run_ids_cannot_escape_the_store(tmp_path, bad):
     store = RunStore(tmp_path / "runs")
     with pytest.raises(RunStoreError):
