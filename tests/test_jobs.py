@@ -93,7 +93,7 @@ def test_a_closed_session_releases_its_watch(sample_data, tmp_store):
     config = TrainConfig(**TINY)
     job, _ = manager.start(config, sample_data, tmp_store)
     manager.start(config, sample_data, tmp_store)
-    token = _Watch(job, manager)  # what a session keeps in its state
+    token = _Watch([job], manager)  # what a session keeps in its state
     assert manager.watchers(job) == 2
     del token  # Streamlit dropped the session (tab closed)
     gc.collect()

@@ -44,3 +44,27 @@ def test_freeze_imported_objects_freezes_once_and_new_garbage_is_still_collected
     # And the app runs with Streamlit's after-every-run full collection switched off.
     config = tomllib.loads((Path(__file__).parents[1] / ".streamlit/config.toml").read_text())
     assert config["runner"]["postScriptGC"] is False
+
+
+def test_collect_frozen_garbage_frees_what_was_alive_at_the_freeze():
+    import gc
+    import weakref
+
+    import keras  # noqa: F401
+
+    memory.freeze_imported_objects()
+
+    class Session:  # like a browser session's state: a cycle holding a watch token
+        pass
+
+    released = []
+    session = Session()
+    session.me = session
+    weakref.finalize(session, released.append, "watch released")
+    gc.freeze()  # the session was open when TensorFlow was first imported
+    del session
+    gc.collect()
+    assert released == []  # frozen: an ordinary collection never sees it
+    assert memory.collect_frozen_garbage() >= 1
+    assert released == ["watch released"]
+    assert gc.get_freeze_count() > 100_000  # and the import's objects are frozen again
