@@ -7,13 +7,14 @@ from pathlib import Path
 import streamlit as st
 
 from cifar_core.memory import freeze_imported_objects, keras_imported
-from pages.ui_common import available_steps
+from pages.ui_common import available_steps, keep_keras_state_between_reruns
 
 HERE = Path(__file__).parent
 
 
 def main() -> None:
     st.set_page_config(page_title="CIFAR-10: your first CNN", page_icon="🧠", layout="wide")
+    keep_keras_state_between_reruns()  # training threads use Keras while scripts rerun
     # Home first, then the lesson's pages in lesson order (see LESSON_STEPS).
     pages = [st.Page(HERE / "pages/home.py", title="Home", icon="🏠", default=True)]
     pages += [

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import sys
 import weakref
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -89,6 +92,36 @@ def require_app_navigation() -> None:
         st.rerun()
 
 
+def keep_keras_state_between_reruns() -> bool:
+    """Stop Streamlit from calling keras.backend.clear_session() after every script run.
+
+    Once Keras is imported, Streamlit's script runner clears the Keras session after each run
+    of each session (`_clean_problem_modules`), meant for apps that build models inside the
+    script. Here models are built and trained in worker threads, so that call would reset
+    Keras' global state and TensorFlow's kernel cache under a running training, and its full
+    garbage collection (a good part of a second of CPU once a model has been traced) runs
+    after every live-chart refresh of every open tab: with 20 students the training thread
+    got almost no CPU. This keeps the rest of that clean-up (closing matplotlib figures).
+
+    Returns:
+        True if the clean-up was replaced now, False if it already was or Streamlit has no
+        such function any more (tests/test_memory.py notices that).
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    original = getattr(script_runner, "_clean_problem_modules", None)
+    if original is None or original is _clean_problem_modules_except_keras:
+        return False
+    script_runner._clean_problem_modules = _clean_problem_modules_except_keras
+    return True
+
+
+def _clean_problem_modules_except_keras() -> None:
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
+
+
 def available_steps() -> list[LessonStep]:
     """The lesson pages whose files exist, in lesson order."""
     return [step for step in LESSON_STEPS if (REPO / step.path).is_file()]
@@ -170,6 +203,28 @@ def unwatch_job(*, key: str = WATCH_KEY) -> None:
     token = st.session_state.pop(key, None)
     if token is not None:
         token.forget()
+
+
+def keep_widget_values(saved_key: str, defaults: Mapping[str, Any]) -> None:
+    """Give each widget key its value from the student's last visit, else its default.
+
+    Streamlit forgets a widget's value while the student is on another page, so settings
+    would snap back to the defaults on return. Call this before drawing the widgets (which
+    then take no `value=`/`index=` argument) and `save_widget_values` after.
+
+    Args:
+        saved_key: a plain session key that keeps the values between pages.
+        defaults: widget key → value for a first visit.
+    """
+    saved = st.session_state.get(saved_key, {})
+    for key, default in defaults.items():
+        if key not in st.session_state:
+            st.session_state[key] = saved.get(key, default)
+
+
+def save_widget_values(saved_key: str, keys: Iterable[str]) -> None:
+    """Remember the current values of these widgets for the next visit (keep_widget_values)."""
+    st.session_state[saved_key] = {k: st.session_state[k] for k in keys if k in st.session_state}
 
 
 def teacher_preset() -> dict:

@@ -68,3 +68,17 @@ def test_collect_frozen_garbage_frees_what_was_alive_at_the_freeze():
     assert memory.collect_frozen_garbage() >= 1
     assert released == ["watch released"]
     assert gc.get_freeze_count() > 100_000  # and the import's objects are frozen again
+
+
+def test_streamlit_no_longer_clears_the_keras_session_after_each_run():
+    from keras.src.backend.common import global_state
+    from streamlit.runtime.scriptrunner import script_runner
+
+    from pages.ui_common import keep_keras_state_between_reruns
+
+    keep_keras_state_between_reruns()  # app.py does this on every run (idempotent)
+    assert keep_keras_state_between_reruns() is False
+    global_state.set_global_attribute("cifar_probe", 42)
+    script_runner._clean_problem_modules()  # what Streamlit calls after every script run
+    assert global_state.get_global_attribute("cifar_probe") == 42  # Keras' state untouched
+    global_state.set_global_attribute("cifar_probe", None)
