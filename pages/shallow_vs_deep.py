@@ -30,7 +30,9 @@ from pages.ui_common import (
     get_data,
     get_manager,
     get_store,
+    keep_widget_values,
     require_app_navigation,
+    save_widget_values,
     teacher_preset,
     unwatch_job,
     watch_job,
@@ -44,6 +46,7 @@ require_app_navigation()
 JOBS_KEY = "svd_jobs"  # the (shallow, deep) TrainingJobs this session started or joined
 WATCH_KEY = "svd_watch"  # this session's watch of those two jobs (ui_common.watch_job)
 LEFT_KEY = "svd_left"  # id of the job pair this session stopped or left
+SETTINGS_KEY = "svd_settings"  # the shared-config widgets' values, kept between pages
 HANDLED_KEY = "svd_handled_jobs"  # id of the job pair whose end we already reacted to
 PENDING_KEY = "svd_pending_pair"  # run ids to select in the pickers on the next full run
 RUN_KEYS = ("svd_run_a", "svd_run_b")  # the two run pickers
@@ -111,44 +114,38 @@ def architectures_ui() -> None:
 # One shared budget for both networks (the teacher's preset, if any, sets the defaults).
 def shared_config_ui(n_available: int) -> tuple[TrainConfig, TrainConfig]:
     d = {**TrainConfig().to_dict(), **teacher_preset()}
+    first_visit = {
+        "svd_train_size": min(int(d["train_size"]), n_available),
+        "svd_epochs": int(d["epochs"]),
+        "svd_batch": min(C.BATCH_SIZES, key=lambda b: abs(b - d["batch_size"])),
+        "svd_optimizer": d["optimizer"],
+        "svd_lr": min(C.LEARNING_RATES, key=lambda lr: abs(lr - d["learning_rate"])),
+        "svd_seed": int(d["seed"]),
+        "svd_augment": False,
+    }
+    keep_widget_values(SETTINGS_KEY, first_visit)  # kept while the student is on other pages
     left, right = st.columns(2)
     train_size = left.slider(
         "Training images (20% of them are held out for validation)",
         min_value=C.TRAIN_SIZE_MIN,
         max_value=n_available,
-        value=min(int(d["train_size"]), n_available),
         step=C.TRAIN_SIZE_STEP,
         key="svd_train_size",
     )
-    epochs = left.slider("Epochs", C.EPOCHS_MIN, C.EPOCHS_MAX, int(d["epochs"]), key="svd_epochs")
-    batch_size = left.select_slider(
-        "Batch size",
-        C.BATCH_SIZES,
-        value=min(C.BATCH_SIZES, key=lambda b: abs(b - d["batch_size"])),
-        key="svd_batch",
-    )
+    epochs = left.slider("Epochs", C.EPOCHS_MIN, C.EPOCHS_MAX, key="svd_epochs")
+    batch_size = left.select_slider("Batch size", C.BATCH_SIZES, key="svd_batch")
     optimizer = right.selectbox(
-        "Optimizer",
-        C.OPTIMIZERS,
-        index=C.OPTIMIZERS.index(d["optimizer"]),
-        format_func=C.OPTIMIZER_LABELS.get,
-        key="svd_optimizer",
+        "Optimizer", C.OPTIMIZERS, format_func=C.OPTIMIZER_LABELS.get, key="svd_optimizer"
     )
-    learning_rate = right.select_slider(
-        "Learning rate",
-        C.LEARNING_RATES,
-        value=min(C.LEARNING_RATES, key=lambda lr: abs(lr - d["learning_rate"])),
-        key="svd_lr",
-    )
-    seed = right.number_input(
-        "Seed", min_value=0, max_value=2**31 - 1, value=int(d["seed"]), key="svd_seed"
-    )
+    learning_rate = right.select_slider("Learning rate", C.LEARNING_RATES, key="svd_lr")
+    seed = right.number_input("Seed", min_value=0, max_value=2**31 - 1, key="svd_seed")
     augment = None
     lab_settings = st.session_state.get(AUGMENT_KEY)
     if lab_settings and right.toggle(
         "Augment both with the Augmentation lab's settings", key="svd_augment"
     ):
         augment = dict(lab_settings)
+    save_widget_values(SETTINGS_KEY, first_visit)
     shared = {
         "train_size": int(train_size),
         "epochs": int(epochs),

@@ -17,7 +17,9 @@ from pages.ui_common import (
     get_data,
     get_manager,
     get_store,
+    keep_widget_values,
     require_app_navigation,
+    save_widget_values,
     teacher_preset,
     unwatch_job,
     watch_job,
@@ -51,14 +53,27 @@ def nearest(options: tuple, value: float) -> float:
     return min(options, key=lambda option: abs(option - value))
 
 
+SETTINGS_KEY = "train_settings"  # the widgets' values, kept while the student is elsewhere
+
+
 # Controls: returns the TrainConfig the student chose.
 def config_ui(n_available: int, preset: dict) -> TrainConfig:
     d = {**TrainConfig().to_dict(), **preset}  # the teacher's preset, if any, sets the defaults
+    first_visit = {
+        "train_model": d["model"],
+        "train_size": min(int(d["train_size"]), n_available),
+        "train_epochs": int(d["epochs"]),
+        "train_batch": nearest(C.BATCH_SIZES, d["batch_size"]),
+        "train_optimizer": d["optimizer"],
+        "train_lr": nearest(C.LEARNING_RATES, d["learning_rate"]),
+        "train_seed": int(d["seed"]),
+        "train_augment": True,
+    }
+    keep_widget_values(SETTINGS_KEY, first_visit)
     left, right = st.columns(2)
     model = left.radio(
         "Network",
         C.MODEL_NAMES,
-        index=C.MODEL_NAMES.index(d["model"]),
         format_func=C.MODEL_LABELS.get,
         horizontal=True,
         key="train_model",
@@ -67,7 +82,6 @@ def config_ui(n_available: int, preset: dict) -> TrainConfig:
         "Training images (20% of them are held out for validation)",
         min_value=C.TRAIN_SIZE_MIN,
         max_value=n_available,
-        value=min(d["train_size"], n_available),
         step=C.TRAIN_SIZE_STEP,
         key="train_size",
     )
@@ -75,36 +89,24 @@ def config_ui(n_available: int, preset: dict) -> TrainConfig:
         "Epochs (passes over the training images)",
         C.EPOCHS_MIN,
         C.EPOCHS_MAX,
-        d["epochs"],
         key="train_epochs",
     )
-    batch_size = right.select_slider(
-        "Batch size",
-        C.BATCH_SIZES,
-        value=nearest(C.BATCH_SIZES, d["batch_size"]),
-        key="train_batch",
-    )
+    batch_size = right.select_slider("Batch size", C.BATCH_SIZES, key="train_batch")
     optimizer = right.selectbox(
         "Optimizer",
         C.OPTIMIZERS,
-        index=C.OPTIMIZERS.index(d["optimizer"]),
         format_func=C.OPTIMIZER_LABELS.get,
         key="train_optimizer",
     )
-    learning_rate = right.select_slider(
-        "Learning rate",
-        C.LEARNING_RATES,
-        value=nearest(C.LEARNING_RATES, d["learning_rate"]),
-        key="train_lr",
-    )
+    learning_rate = right.select_slider("Learning rate", C.LEARNING_RATES, key="train_lr")
     seed = right.number_input(
         "Seed (same seed + same settings → same result)",
         min_value=0,
         max_value=2**31 - 1,
-        value=int(d["seed"]),
         key="train_seed",
     )
     augment = augmentation_ui()
+    save_widget_values(SETTINGS_KEY, first_visit)
     return TrainConfig(
         augment=augment,
         model=model,
@@ -130,9 +132,7 @@ def augmentation_ui() -> dict | None:
             )
         return None
     use = st.toggle(
-        "Augment the training images with the Augmentation lab's settings",
-        value=True,
-        key="train_augment",
+        "Augment the training images with the Augmentation lab's settings", key="train_augment"
     )
     changed = ", ".join(f"{k}={v}" for k, v in stored.items() if v not in (0, 0.0, False, None))
     st.caption(

@@ -112,3 +112,18 @@ def test_lab_settings_train_with_augmentation_and_are_recorded(app_env):
     saved = json.loads((folder / "config.json").read_text())
     assert saved["augment"] == LESSON_PRESET.to_dict()
     assert any("Augmentation settings used" in e.label for e in at.expander)
+
+
+def test_settings_survive_a_visit_to_another_page(app_env):
+    at = open_app(page="pages/train.py")
+    at.slider(key="train_epochs").set_value(3)
+    at.select_slider(key="train_batch").set_value(64)
+    at.radio(key="train_model").set_value("shallow").run()
+    at.switch_page("pages/home.py").run()
+    assert not at.exception
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert at.slider(key="train_epochs").value == 3
+    assert at.select_slider(key="train_batch").value == 64
+    assert at.radio(key="train_model").value == "shallow"
+    assert not at.warning  # no "default value also set via Session State" warning

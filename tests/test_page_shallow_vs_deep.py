@@ -105,6 +105,17 @@ def test_the_augmentation_toggle_appears_only_with_lab_settings(app_env):
 # --- two saved runs ------------------------------------------------------------------------------
 
 
+def test_shared_settings_survive_a_visit_to_another_page(app_env):
+    at = open_app(PAGE)
+    at.slider(key="svd_epochs").set_value(4)
+    at.select_slider(key="svd_lr").set_value(0.01).run()
+    at.switch_page("pages/home.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.slider(key="svd_epochs").value == 4
+    assert at.select_slider(key="svd_lr").value == 0.01
+
+
 def test_two_saved_runs_are_compared_side_by_side(page_with_runs, two_runs):
     at = page_with_runs
     ids = run_ids(two_runs)
