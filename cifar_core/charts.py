@@ -68,9 +68,8 @@ def training_curve(
     epoch_lines = base.transform_filter(alt.datum.series != TRAIN_BATCH).mark_line(
         point=alt.OverlayMarkDef(size=60, filled=True), strokeDash=[6, 3]
     )
-    return (batch_line + epoch_lines).properties(
-        title=METRIC_TITLES.get(metric, metric), height=260
-    )
+    # A short title: the y axis already names the loss function.
+    return (batch_line + epoch_lines).properties(title=metric.capitalize(), height=260)
 
 
 def confusion_heatmap(

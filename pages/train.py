@@ -181,7 +181,8 @@ def live_panel() -> None:
                 st.session_state.pop(JOB_KEY, None)
             unwatch_job()
             st.rerun(scope="app")
-    if snap.batches or snap.epochs:
+    saved = snap.is_final and snap.run_id and snap.status != "failed"
+    if (snap.batches or snap.epochs) and not saved:  # once saved, the results below show them
         run_views.curves(snap.batches, snap.epochs, config, key="live")
     if snap.is_final and st.session_state.get(HANDLED_KEY) != id(job):
         # The job just ended: show its saved run below, once, with a full rerun.
@@ -195,7 +196,8 @@ def live_panel() -> None:
         if snap.status == "failed":
             st.error(f"Training failed: {snap.message}")
         else:
-            (st.success if snap.status == "finished" else st.info)(message)
+            where = " Its curves and results are in **Results** below." if saved else ""
+            (st.success if snap.status == "finished" else st.info)(message + where)
 
 
 preset = teacher_preset()

@@ -57,7 +57,9 @@ def test_train_page_runs_a_tiny_training_to_the_end(app_env):
         saw_live = saw_live or bool(at.get("progress"))
     accuracy = next(m for m in at.metric if m.label == "Test accuracy").value
     assert accuracy.endswith("%") and 0 <= float(accuracy[:-1]) <= 100
-    assert [s.value for s in at.success] == ["Finished."]
+    assert [s.value for s in at.success] == [
+        "Finished. Its curves and results are in **Results** below."
+    ]
     rows = chart_values(at)
     assert any(any(r.get("series") == TRAIN_BATCH for r in chart) for chart in rows)
     assert any(any("count" in r for r in chart) for chart in rows)  # the confusion matrix
