@@ -12,7 +12,7 @@ TRAIN_EPOCH = "train"
 VAL_EPOCH = "validation"
 SERIES_ORDER = [TRAIN_BATCH, TRAIN_EPOCH, VAL_EPOCH]
 
-METRIC_TITLES = {"loss": "Loss (categorical cross-entropy)", "accuracy": "Accuracy"}
+METRIC_TITLES = {"loss": "Loss (cross-entropy)", "accuracy": "Accuracy"}
 
 
 def curve_rows(
@@ -69,7 +69,7 @@ def training_curve(
         point=alt.OverlayMarkDef(size=60, filled=True), strokeDash=[6, 3]
     )
     # A short title: the y axis already names the loss function.
-    return (batch_line + epoch_lines).properties(title=metric.capitalize(), height=260)
+    return (batch_line + epoch_lines).properties(title=metric.capitalize(), height=300)
 
 
 def confusion_heatmap(
