@@ -485,7 +485,9 @@ def scoreboard(runs: Sequence[RunSummary]) -> list[ScoreRow]:
     """The scoreboard lines for some runs, with the winner of each line.
 
     Higher wins for speed and accuracy; lower wins for parameters, seconds per epoch and the
-    final train − validation gap (less overfitting).
+    final train − validation gap (less overfitting). A gap at or below zero (validation as
+    good as training, common with dropout early on) is no overfitting at all, so two such
+    gaps tie rather than the more negative one winning.
     """
 
     def best_val(r: RunSummary) -> str:
@@ -530,13 +532,14 @@ def scoreboard(runs: Sequence[RunSummary]) -> list[ScoreRow]:
             True,
         ),
     ]
+    overfitting = [None if r.final_gap is None else max(r.final_gap, 0.0) for r in runs]
     return [
         ScoreRow(
             metric,
             tuple(None if v is None else float(v) for v in values),
             tuple(texts),
             lower,
-            winners(values, lower),
+            winners(overfitting if metric.startswith("Final gap") else values, lower),
         )
         for metric, values, texts, lower in lines
     ]

@@ -323,8 +323,9 @@ def scoreboard_ui(summaries: list[K.RunSummary], runs: list[Run]) -> None:
     st.markdown(K.scoreboard_markdown(K.scoreboard(summaries), labels))
     st.caption(
         f"{K.WINNER_MARK} and bold mark the better run of each line: lower is better for "
-        "parameters, seconds per epoch and the gap; higher for speed and accuracy. Speeds are "
-        "measured on this machine."
+        "parameters, seconds per epoch and the gap; higher for speed and accuracy. A gap at "
+        "or below zero (validation as good as training) means no overfitting, so two of those "
+        "tie. Speeds are measured on this machine."
     )
     models = {s.model: s for s in summaries}
     if set(models) == {"shallow", "deep"}:

@@ -165,6 +165,18 @@ def test_scoreboard_marks_the_winner_of_each_line():
     assert "| Test accuracy | 45.0% | 🏆 **56.0%** | higher |" in table
 
 
+def test_two_gaps_at_or_below_zero_tie_instead_of_the_more_negative_winning():
+    # Validation above training (dropout, early epochs) is no overfitting: nothing to win.
+    shallow, deep = summary("shallow", final_gap=-0.01), summary("deep", final_gap=-0.097)
+    gap_row = {r.metric: r for r in K.scoreboard([shallow, deep])}[
+        "Final gap (train − validation accuracy)"
+    ]
+    assert gap_row.winners == ()
+    assert gap_row.values == (-0.01, -0.097)  # shown as measured
+    overfit = {r.metric: r for r in K.scoreboard([summary("shallow", final_gap=0.12), deep])}
+    assert overfit["Final gap (train − validation accuracy)"].winners == (1,)
+
+
 def test_summarize_run_reads_result_config_and_history():
     result = {
         "params": 1_676_842,
