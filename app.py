@@ -6,7 +6,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from cifar_core.memory import freeze_imported_objects, keras_imported
 from pages.ui_common import available_steps, keep_keras_state_between_reruns
 
 HERE = Path(__file__).parent
@@ -22,8 +21,6 @@ def main() -> None:
         for step in available_steps()
     ]
     st.navigation(pages).run()
-    if keras_imported():  # a page loaded a model: keep the post-run collections cheap
-        freeze_imported_objects()
 
 
 main()

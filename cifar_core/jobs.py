@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cifar_core import constants as C
 from cifar_core.data import Cifar10
-from cifar_core.memory import collect_frozen_garbage, limit_malloc_arenas, release_free_memory
+from cifar_core.memory import limit_malloc_arenas, release_free_memory
 from cifar_core.monitor import CANCELLED, FAILED, FINISHED, STOPPED
 from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig, TrainingJob
@@ -133,14 +133,11 @@ class JobManager:
         try:
             job.run()
         finally:
+            release_free_memory()  # the model and its buffers are gone: return the pages
             with self._cond:
                 self._running.remove(job)
                 self._learn_speed(job)
-                idle = not self._running and not self._waiting
                 self._cond.notify_all()
-            if idle:  # free what closed sessions held, now that a slow collection hurts no one
-                collect_frozen_garbage()
-            release_free_memory()  # the model and its buffers are gone: return the pages
 
     def _learn_speed(self, job: TrainingJob) -> None:
         snap = job.monitor.snapshot()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import gc
 import os
 import sys
-import threading
 from functools import cache
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter number for the arena limit
@@ -42,60 +40,6 @@ def release_free_memory() -> bool:
     """Hand memory that Python and TensorFlow have freed back to the OS (malloc_trim)."""
     libc = _libc()
     return bool(libc and libc.malloc_trim(0))
-
-
-def freeze_imported_objects() -> bool:
-    """Move every object alive now out of the garbage collector's reach (gc.freeze), once.
-
-    Call it right after TensorFlow/Keras is imported. Their import leaves a few hundred
-    thousand long-lived objects, and a full collection walks all of them: with TensorFlow
-    loaded one `gc.collect()` costs a good part of a second of CPU. Streamlit runs one after
-    every script run (and Keras' clear_session, which Streamlit calls after every run once
-    Keras is imported, runs another), so with 20 students polling live charts the collector
-    alone would keep both cores busy and the training thread starving. Frozen objects are
-    never scanned again, so those collections become cheap; objects created later are
-    collected as usual.
-
-    Returns:
-        True the first time it freezes, False afterwards (nothing to do).
-    """
-    global _frozen
-    with _freeze_lock:
-        if _frozen:
-            return False
-        gc.freeze()
-        _frozen = True
-        return True
-
-
-def collect_frozen_garbage() -> int:
-    """One full collection that includes the frozen objects, then freeze again.
-
-    Objects alive at the freeze are never collected otherwise — among them the state of
-    every browser session open at that moment, and the watch tokens in it. The job manager
-    calls this whenever it falls idle, so what closed sessions held is freed then: one
-    expensive collection per idle moment instead of one per rerun.
-
-    Returns:
-        The number of unreachable objects found (gc.collect's count).
-    """
-    with _freeze_lock:
-        if not _frozen:
-            return gc.collect()
-        gc.unfreeze()
-        try:
-            return gc.collect()
-        finally:
-            gc.freeze()
-
-
-def keras_imported() -> bool:
-    """Whether Keras is imported in this process (without importing it)."""
-    return "keras" in sys.modules
-
-
-_frozen = False
-_freeze_lock = threading.Lock()
 
 
 def rss_mb() -> float:

@@ -13,7 +13,6 @@ import numpy as np
 from cifar_core import constants as C
 from cifar_core.data import Cifar10
 from cifar_core.evaluation import summarize_predictions
-from cifar_core.memory import freeze_imported_objects
 from cifar_core.models import count_params, get_architecture
 from cifar_core.monitor import (
     EVALUATING,
@@ -241,7 +240,6 @@ class TrainingJob:
     def _run(self) -> None:
         import keras
 
-        freeze_imported_objects()  # keeps Streamlit's collections after each rerun cheap
         cfg, data, monitor = self.config, self.data, self.monitor
         monitor.set_status(PREPARING)
         train_idx, val_idx = split_indices(len(data.x_train), cfg)
