@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cifar_core.constants import MODEL_NAMES, NUM_CLASSES
-from cifar_core.evaluation import confusion_matrix, per_class_accuracy
+from cifar_core.constants import MODEL_NAMES
 from cifar_core.models import layer_table
 
 # Runs that were evaluated on the test split (their predictions are saved).
@@ -259,26 +258,6 @@ def batch_rows(label: str, batches: Sequence[dict], steps_per_epoch: int) -> lis
 def predicted_classes(probs: np.ndarray) -> np.ndarray:
     """The class with the highest probability for each image: (N, C) → (N,) int64."""
     return np.asarray(probs).argmax(axis=1).astype(np.int64)
-
-
-def per_class_accuracy_pair(
-    y_true: np.ndarray,
-    pred_a: np.ndarray,
-    pred_b: np.ndarray,
-    num_classes: int = NUM_CLASSES,
-) -> np.ndarray:
-    """Per-class test accuracy (recall) of two runs on the same test images.
-
-    Returns:
-        (2, num_classes) array: row 0 for run A, row 1 for run B; NaN for an empty class.
-    """
-    _check_same_length(y_true, pred_a, pred_b)
-    return np.stack(
-        [
-            per_class_accuracy(confusion_matrix(y_true, pred, num_classes))
-            for pred in (pred_a, pred_b)
-        ]
-    )
 
 
 def per_class_rows(

@@ -16,7 +16,7 @@ from cifar_core.comparison_charts import (
     reference_chart,
 )
 from cifar_core.data import Cifar10
-from cifar_core.evaluation import confusion_matrix
+from cifar_core.evaluation import confusion_matrix, per_class_accuracy
 from cifar_core.images import ALLOWED_TYPES, ImageDecodeError, decode_image, to_cifar_size
 from cifar_core.jobs import JobManager
 from cifar_core.look_inside import upscale
@@ -397,16 +397,12 @@ def cell_from_click(event: object, names: list[str], run_index: int) -> None:
 
 def per_class_ui(labels: list[str], y_true: list, preds: list, names: list[str]) -> list:
     st.header("Class by class")
-    if len(y_true[0]) == len(y_true[1]) and np.array_equal(y_true[0], y_true[1]):
-        accuracies = list(K.per_class_accuracy_pair(y_true[0], preds[0], preds[1]))
-    else:  # scored on different test sets: each run against its own labels
-        accuracies = [
-            K.per_class_accuracy_pair(y, p, p)[0] for y, p in zip(y_true, preds, strict=True)
-        ]
+    # Each run against its own test labels (the same images, unless scored on another set).
+    matrices = [confusion_matrix(y, p, len(names)) for y, p in zip(y_true, preds, strict=True)]
+    accuracies = [per_class_accuracy(m) for m in matrices]
     rows = K.per_class_rows(dict(zip(labels, accuracies, strict=True)), names)
     st.altair_chart(per_class_grouped(rows, labels, names), width="stretch", key="svd_per_class")
     st.caption("Share of each class's test images each network got right.")
-    matrices = [confusion_matrix(y, p, len(names)) for y, p in zip(y_true, preds, strict=True)]
     for index, (column, label, matrix) in enumerate(
         zip(st.columns(2), labels, matrices, strict=True)
     ):

@@ -16,6 +16,7 @@ from cifar_core import comparison as K
 from cifar_core import comparison_charts as CC
 from cifar_core import look_inside as L
 from cifar_core.constants import CLASS_NAMES
+from cifar_core.evaluation import confusion_matrix, per_class_accuracy
 from cifar_core.models import count_params, layer_table
 from tests.conftest import REPO
 
@@ -62,18 +63,18 @@ def test_curve_rows_are_wide_per_epoch_and_batches_sit_inside_their_epoch():
 # --- per class, confusions, disagreements ------------------------------------------------------
 
 
-def test_per_class_accuracy_pair_by_hand():
+def test_per_class_accuracy_of_two_runs_by_hand():
     y = np.array([0, 0, 1, 1, 2])
     a = np.array([0, 1, 1, 1, 0])  # class 0: 1/2, class 1: 2/2, class 2: 0/1
     b = np.array([0, 0, 0, 1, 2])  # class 0: 2/2, class 1: 1/2, class 2: 1/1
-    acc = K.per_class_accuracy_pair(y, a, b, num_classes=4)
+    acc = np.stack([per_class_accuracy(confusion_matrix(y, p, 4)) for p in (a, b)])
     assert acc.shape == (2, 4)
     np.testing.assert_allclose(acc[:, :3], [[0.5, 1.0, 0.0], [1.0, 0.5, 1.0]])
     assert np.isnan(acc[:, 3]).all()  # no test images of class 3
     rows = K.per_class_rows({"A": acc[0], "B": acc[1]}, ["c0", "c1", "c2", "c3"])
     assert len(rows) == 6 and {r["class"] for r in rows} == {"c0", "c1", "c2"}
     with pytest.raises(ValueError, match="different lengths"):
-        K.per_class_accuracy_pair(y, a[:3], b)
+        K.disagreements(y, a[:3], b)  # two runs scored on different test sets
 
 
 def test_most_confused_pairs_sum_both_ways_and_keep_the_top_three():
