@@ -31,6 +31,7 @@ from pages.ui_common import (
     get_manager,
     get_store,
     keep_widget_values,
+    nearest,
     require_app_navigation,
     save_widget_values,
     teacher_preset,
@@ -117,9 +118,9 @@ def shared_config_ui(n_available: int) -> tuple[TrainConfig, TrainConfig]:
     first_visit = {
         "svd_train_size": min(int(d["train_size"]), n_available),
         "svd_epochs": int(d["epochs"]),
-        "svd_batch": min(C.BATCH_SIZES, key=lambda b: abs(b - d["batch_size"])),
+        "svd_batch": nearest(C.BATCH_SIZES, d["batch_size"]),
         "svd_optimizer": d["optimizer"],
-        "svd_lr": min(C.LEARNING_RATES, key=lambda lr: abs(lr - d["learning_rate"])),
+        "svd_lr": nearest(C.LEARNING_RATES, d["learning_rate"]),
         "svd_seed": int(d["seed"]),
         "svd_augment": False,
     }

@@ -18,6 +18,7 @@ from pages.ui_common import (
     get_manager,
     get_store,
     keep_widget_values,
+    nearest,
     require_app_navigation,
     save_widget_values,
     teacher_preset,
@@ -46,11 +47,6 @@ data = get_data()
 if data is None:
     st.stop()
 store, manager = get_store(), get_manager()
-
-
-def nearest(options: tuple, value: float) -> float:
-    """The option closest to a preset value (select sliders accept only their options)."""
-    return min(options, key=lambda option: abs(option - value))
 
 
 SETTINGS_KEY = "train_settings"  # the widgets' values, kept while the student is elsewhere

@@ -205,6 +205,11 @@ def unwatch_job(*, key: str = WATCH_KEY) -> None:
         token.forget()
 
 
+def nearest(options: tuple, value: float) -> float:
+    """The option closest to a preset value (select sliders accept only their options)."""
+    return min(options, key=lambda option: abs(option - value))
+
+
 def keep_widget_values(saved_key: str, defaults: Mapping[str, Any]) -> None:
     """Give each widget key its value from the student's last visit, else its default.
 
