@@ -25,6 +25,11 @@ DOWNLOAD_MB = 170
 ENV_CIFAR10_DIR = "CIFAR10_DIR"
 ENV_RUNS_DIR = "CIFAR_RUNS_DIR"
 ENV_MAX_TRAININGS = "CIFAR_MAX_TRAININGS"
+ENV_MAX_IMAGE_EPOCHS = "CIFAR_MAX_IMAGE_EPOCHS"  # per-run budget: training images × epochs
+ENV_MAX_RUN_MINUTES = "CIFAR_MAX_RUN_MINUTES"  # per-run wall-clock limit of training
+ENV_MAX_QUEUE = "CIFAR_MAX_QUEUE"  # runs that may wait for a training slot
+ENV_RUNS_MAX_MB = "CIFAR_RUNS_MAX_MB"  # run-store budget: total size of the runs folder
+ENV_RUNS_MAX_COUNT = "CIFAR_RUNS_MAX_COUNT"  # run-store budget: number of saved runs
 ENV_PRESET = "CIFAR_PRESET"  # the teacher's default Train settings (JSON or a JSON file)
 DEFAULT_RUNS_DIR = "runs"
 
@@ -60,6 +65,15 @@ LEARNING_RATES: tuple[float, ...] = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0
 # How many trainings may run at the same time in one server process (2-core host → 1).
 DEFAULT_MAX_TRAININGS = 1
 
+# Limits a teacher can change (see jobs.Limits). On a 2-core host the deep net trains about
+# 500–800 images/s, so 200,000 image-passes (e.g. 20,000 images × 10 epochs, or the full
+# 40,000 × 5) is about 5–7 minutes; a class of 30 with distinct settings then waits at most
+# MAX_QUEUE runs. The wall-clock limit bounds what a budget cannot: a slow machine or a
+# batch size of 32.
+DEFAULT_MAX_IMAGE_EPOCHS = 200_000
+DEFAULT_MAX_RUN_MINUTES = 15.0
+DEFAULT_MAX_QUEUE = 8
+
 # Training speed on a 2-core CPU (images/s, measured here) until this server has measured its
 # own; used only for queue-time estimates.
 EXPECTED_IMAGES_PER_SECOND = {"deep": 450.0, "shallow": 900.0}
@@ -69,3 +83,18 @@ POLL_SECONDS = 1.0
 
 # How many test images the result grid shows.
 RESULT_GRID_SIZE = 24
+
+# Run-store budget (see runs.RunStore.prune): the oldest runs are removed beyond these. A
+# finished run is about 30 MB (deep) to 70 MB (shallow: more weights) — model, weights, best
+# weights, predictions — so 2,000 MB holds 30–60 of them. A run still "running" whose folder
+# changed this recently is never removed, even if no live job claims it.
+DEFAULT_RUNS_MAX_MB = 2000
+DEFAULT_RUNS_MAX_COUNT = 100
+RUNS_RUNNING_GRACE_SECONDS = 30 * 60
+
+# Live curves at constant cost (see monitor.BatchSeries): a run keeps at most this many
+# per-batch points, merging neighbours (mean, min and max) as it grows, so a chart of a
+# 62,500-batch run costs what one of 500 batches does. Even, so that pairs merge evenly.
+MAX_CURVE_POINTS = 500
+# Ready live charts kept for all sessions (live_view.LIVE_CHARTS): one per job and version.
+LIVE_CHART_CACHE_SIZE = 32
