@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import altair as alt
 import numpy as np
+import pandas as pd
 
 TRAIN_BATCH = "train (batches)"
 TRAIN_EPOCH = "train"
@@ -37,39 +38,109 @@ def curve_rows(
     return rows
 
 
-def training_curve(
-    batches: Sequence[dict],
-    epochs: Sequence[dict],
-    metric: str,
-    steps_per_epoch: int,
-    total_epochs: int | None = None,
-) -> alt.Chart:
-    """Loss or accuracy over training: a thin per-batch line plus end-of-epoch points.
+def curve_frame(
+    batches: Sequence[dict], epochs: Sequence[dict], metric: str, steps_per_epoch: int
+) -> pd.DataFrame:
+    """The rows of `curve_rows` as a DataFrame, plus each batch point's min–max range.
 
-    Series differ by colour AND by mark/dash, so the chart reads without colour.
+    Columns: epoch (x), value, lo, hi, series. A batch point that merges several batches
+    (monitor.BatchSeries) has lo/hi = the lowest and highest batch value it covers; a single
+    batch has lo = hi = value; epoch rows have none (NaN). Non-finite values are left out.
     """
-    rows = curve_rows(batches, epochs, metric, steps_per_epoch)
+    spe = max(1, steps_per_epoch)
+    xs, values, lows, highs, series = [], [], [], [], []
+    low_key, high_key = f"{metric}_min", f"{metric}_max"
+    for b in batches:
+        value = b.get(metric)
+        if value is not None and np.isfinite(value):
+            xs.append((b["epoch"] - 1) + b["batch"] / spe)
+            values.append(value)
+            lo, hi = b.get(low_key, value), b.get(high_key, value)
+            lows.append(lo if lo is not None and np.isfinite(lo) else value)
+            highs.append(hi if hi is not None and np.isfinite(hi) else value)
+            series.append(TRAIN_BATCH)
+    for e in epochs:
+        for key, name in ((metric, TRAIN_EPOCH), (f"val_{metric}", VAL_EPOCH)):
+            value = e.get(key)
+            if value is not None and np.isfinite(value):
+                xs.append(float(e["epoch"]))
+                values.append(value)
+                lows.append(np.nan)
+                highs.append(np.nan)
+                series.append(name)
+    return pd.DataFrame(
+        {
+            "epoch": np.asarray(xs, dtype=np.float64),
+            "value": np.asarray(values, dtype=np.float64),
+            "lo": np.asarray(lows, dtype=np.float64),
+            "hi": np.asarray(highs, dtype=np.float64),
+            "series": series,
+        }
+    )
+
+
+def training_curve_chart(
+    data: pd.DataFrame | alt.NamedData, metric: str, total_epochs: int | None = None
+) -> alt.LayerChart:
+    """The training-curve chart over `data` (a `curve_frame`, or a named dataset to fill later).
+
+    Three layers: the thin mean line through the batch points, a light band from each batch
+    point's lowest to highest batch (visible once long runs merge batches, so spikes stay on
+    the chart), and the end-of-epoch values as dashed lines with dots. Series differ by
+    colour AND by mark/dash, so the chart reads without colour.
+    """
     x_scale = alt.Scale(domain=[0, total_epochs]) if total_epochs else alt.Scale(zero=True)
-    base = alt.Chart(alt.Data(values=rows)).encode(
-        x=alt.X("epoch:Q", title="epoch", scale=x_scale),
-        y=alt.Y("value:Q", title=METRIC_TITLES.get(metric, metric), scale=alt.Scale(zero=False)),
-        color=alt.Color(
-            "series:N", sort=SERIES_ORDER, legend=alt.Legend(orient="bottom", title=None)
-        ),
+    y_title = METRIC_TITLES.get(metric, metric)
+    x = alt.X("epoch:Q", title="epoch", scale=x_scale)
+    colour = alt.Color(
+        "series:N", sort=SERIES_ORDER, legend=alt.Legend(orient="bottom", title=None)
+    )
+    base = alt.Chart(data).encode(
+        x=x,
+        y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+        color=colour,
         tooltip=[
             alt.Tooltip("series:N"),
             alt.Tooltip("epoch:Q", format=".2f"),
             alt.Tooltip("value:Q", format=".4f"),
         ],
     )
-    batch_line = base.transform_filter(alt.datum.series == TRAIN_BATCH).mark_line(
-        strokeWidth=1, opacity=0.6
+    batch_points = base.transform_filter(alt.datum.series == TRAIN_BATCH)
+    band = batch_points.mark_area(opacity=0.2).encode(
+        y=alt.Y("lo:Q", title=y_title, scale=alt.Scale(zero=False)),
+        y2=alt.Y2("hi:Q"),
+        tooltip=[
+            alt.Tooltip("epoch:Q", format=".2f"),
+            alt.Tooltip("lo:Q", title="lowest batch", format=".4f"),
+            alt.Tooltip("hi:Q", title="highest batch", format=".4f"),
+        ],
     )
+    batch_line = batch_points.mark_line(strokeWidth=1, opacity=0.6)
     epoch_lines = base.transform_filter(alt.datum.series != TRAIN_BATCH).mark_line(
         point=alt.OverlayMarkDef(size=60, filled=True), strokeDash=[6, 3]
     )
-    # A short title: the y axis already names the loss function.
-    return (batch_line + epoch_lines).properties(title=metric.capitalize(), height=300)
+    # The legend takes its symbols from the first layer (the line, as before the band); the
+    # band goes under the epoch values. A short title: the y axis names the loss function.
+    return alt.layer(batch_line, band, epoch_lines).properties(
+        title=metric.capitalize(), height=300
+    )
+
+
+def training_curve(
+    batches: Sequence[dict],
+    epochs: Sequence[dict],
+    metric: str,
+    steps_per_epoch: int,
+    total_epochs: int | None = None,
+) -> alt.LayerChart:
+    """Loss or accuracy over training: a thin per-batch line (with its min–max band) plus
+    end-of-epoch points, from a DataFrame (Streamlit ships it as Arrow).
+
+    Pass bounded batch points (monitor.BatchSeries, or monitor.downsample_batches of a full
+    list) so the chart costs the same for any run length.
+    """
+    frame = curve_frame(batches, epochs, metric, steps_per_epoch)
+    return training_curve_chart(frame, metric, total_epochs)
 
 
 def confusion_heatmap(

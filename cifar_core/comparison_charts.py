@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import altair as alt
+import numpy as np
+import pandas as pd
 
 from cifar_core.charts import METRIC_TITLES, confusion_heatmap
 
@@ -24,33 +26,58 @@ def _run_scales(labels: Sequence[str]) -> tuple[alt.Scale, alt.Scale]:
     )
 
 
-def comparison_curves(
-    rows: Sequence[dict],
+# Numeric columns of the comparison rows: float, so a column of missing values is NaN (null in
+# Arrow, a gap in Vega-Lite), never a column of Python objects.
+CURVE_NUMBERS = (
+    "epoch",
+    "seconds",
+    "loss",
+    "accuracy",
+    "val_loss",
+    "val_accuracy",
+    "loss_min",
+    "loss_max",
+    "accuracy_min",
+    "accuracy_max",
+)
+
+
+def curve_frame(rows: Sequence[dict] | pd.DataFrame) -> pd.DataFrame:
+    """Comparison rows (comparison.curve_rows + batch_rows) as a DataFrame with float numbers."""
+    frame = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    for column in ("model", "kind"):
+        if column not in frame:
+            frame[column] = pd.Series(dtype=str)
+    for column in CURVE_NUMBERS:
+        frame[column] = (
+            pd.to_numeric(frame[column], errors="coerce").astype("float64")
+            if column in frame
+            else np.nan
+        )
+    return frame
+
+
+def comparison_curves_chart(
+    data: pd.DataFrame | alt.NamedData,
     metric: str,
     labels: Sequence[str],
     x_field: str = "epoch",
     shade_gap: bool = True,
+    batches: bool = True,
 ) -> alt.LayerChart:
-    """Loss or accuracy of several runs on one chart, train and validation.
-
-    Colour (and point shape) tells the runs apart; solid vs dashed tells train from
-    validation; the band between a run's train and validation curves is its gap, shaded in
-    the run's colour, so overfitting shows as a band that widens.
+    """The comparison-curves chart over `data` (a `curve_frame`, or a named dataset).
 
     Args:
-        rows: wide rows from comparison.curve_rows (kind "epoch") and optionally
-            comparison.batch_rows (kind "batch", drawn as a thin running-mean line).
-        metric: "loss" or "accuracy".
-        labels: the run labels, in legend order.
-        x_field: "epoch" or "seconds".
-        shade_gap: draw the train−validation band.
+        data: the rows, or alt.NamedData to attach them later (live_view does).
+        metric, labels, x_field, shade_gap: as in `comparison_curves`.
+        batches: draw the per-batch layers (thin line and min–max band).
     """
     colour_scale, shape_scale = _run_scales(labels)
     x = alt.X(f"{x_field}:Q", title=X_TITLES.get(x_field, x_field), scale=alt.Scale(zero=True))
     y_title = {"loss": "loss", "accuracy": "accuracy"}.get(metric, metric)
     legend = alt.Legend(orient="bottom", title="run")
     colour = alt.Color("model:N", scale=colour_scale, legend=legend)
-    base = alt.Chart(alt.Data(values=list(rows)))
+    base = alt.Chart(data)
     epochs = base.transform_filter(alt.datum.kind == "epoch")
     folded = (
         epochs.transform_fold([metric, f"val_{metric}"], as_=["series", "value"])
@@ -84,23 +111,62 @@ def comparison_curves(
             shape=alt.Shape("model:N", scale=shape_scale, legend=legend)
         ),
     ]
-    if any(r.get("kind") == "batch" for r in rows):
+    if batches:
+        batch_rows = base.transform_filter(alt.datum.kind == "batch")
+        # The lowest to highest batch of each merged point, light, in the run's colour.
         layers.append(
-            base.transform_filter(alt.datum.kind == "batch")
-            .mark_line(strokeWidth=1, opacity=0.45)
-            .encode(x=x, y=alt.Y(f"{metric}:Q"), color=colour, detail="model:N")
+            batch_rows.mark_area(opacity=0.2).encode(
+                x=x,
+                y=alt.Y(f"{metric}_min:Q", title=y_title, stack=None),
+                y2=alt.Y2(f"{metric}_max:Q"),
+                color=colour,
+                detail="model:N",
+            )
+        )
+        layers.append(
+            batch_rows.mark_line(strokeWidth=1, opacity=0.45).encode(
+                x=x, y=alt.Y(f"{metric}:Q", title=y_title), color=colour, detail="model:N"
+            )
         )
     if shade_gap:
         layers.append(
             epochs.mark_area(opacity=0.15).encode(
                 x=x,
-                y=alt.Y(f"{metric}:Q", stack=None),
+                y=alt.Y(f"{metric}:Q", title=y_title, stack=None),
                 y2=alt.Y2(f"val_{metric}:Q"),
                 color=colour,
                 detail="model:N",
             )
         )
     return alt.layer(*layers).properties(title=METRIC_TITLES.get(metric, metric), height=380)
+
+
+def comparison_curves(
+    rows: Sequence[dict] | pd.DataFrame,
+    metric: str,
+    labels: Sequence[str],
+    x_field: str = "epoch",
+    shade_gap: bool = True,
+) -> alt.LayerChart:
+    """Loss or accuracy of several runs on one chart, train and validation.
+
+    Colour (and point shape) tells the runs apart; solid vs dashed tells train from
+    validation; the band between a run's train and validation curves is its gap, shaded in
+    the run's colour, so overfitting shows as a band that widens. The data travel as a
+    DataFrame (Streamlit ships it as Arrow).
+
+    Args:
+        rows: wide rows from comparison.curve_rows (kind "epoch") and optionally
+            comparison.batch_rows (kind "batch", drawn as a thin running-mean line with a light
+            min–max band), as dicts or a `curve_frame`.
+        metric: "loss" or "accuracy".
+        labels: the run labels, in legend order.
+        x_field: "epoch" or "seconds".
+        shade_gap: draw the train−validation band.
+    """
+    frame = curve_frame(rows)
+    has_batches = bool((frame["kind"] == "batch").any())
+    return comparison_curves_chart(frame, metric, labels, x_field, shade_gap, has_batches)
 
 
 def per_class_grouped(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Hashable
 
 import numpy as np
 import streamlit as st
 
 from cifar_core import constants as C
-from cifar_core.charts import confusion_heatmap, per_class_bars, training_curve
+from cifar_core import live_view
+from cifar_core.charts import confusion_heatmap, per_class_bars
 from cifar_core.data import Cifar10
 from cifar_core.evaluation import framed, pick_grid
 from cifar_core.models import count_params
@@ -67,17 +69,33 @@ def config_summary(config: dict) -> str:
     )
 
 
-def curves(batches: list | tuple, epochs: list | tuple, config: dict, key: str) -> None:
-    """Loss and accuracy charts side by side."""
+def curves(
+    batches: list | tuple,
+    epochs: list | tuple,
+    config: dict,
+    key: str,
+    cache_key: Hashable | None = None,
+) -> None:
+    """Loss and accuracy charts side by side.
+
+    Args:
+        batches: bounded batch points (a live snapshot, a new run's history) or an old run's
+            full per-batch list (downsampled, so any run length costs the same to chart).
+        cache_key: a live job's Snapshot.chart_key: the charts are then built once per
+            version for every session watching (live_view.LIVE_CHARTS) and re-emitted as is.
+    """
     cfg = TrainConfig.from_dict(config)
     steps = -(-cfg.split_sizes()[0] // cfg.batch_size)
+    specs = live_view.curve_specs(batches, epochs, steps, cfg.epochs, cache_key=cache_key)
     left, right = st.columns(2)
     for column, metric in ((left, "loss"), (right, "accuracy")):
-        chart = training_curve(batches, epochs, metric, steps, cfg.epochs)
-        column.altair_chart(chart, width="stretch", key=f"{key}_{metric}")
+        # A ready spec with Arrow data: Streamlit sends it without re-validating or converting.
+        column.vega_lite_chart(spec=specs[metric], width="stretch", key=f"{key}_{metric}")
         column.caption(
-            f"{metric.capitalize()} per batch (thin line: Keras' running mean within the epoch) "
-            "and at the end of each epoch for training and validation (dashed, with dots)."
+            f"{metric.capitalize()} per batch (thin line: Keras' running mean within the epoch; "
+            "in long runs each point averages a group of batches, and the light band spans its "
+            "lowest to highest batch) and at the end of each epoch for training and validation "
+            "(dashed, with dots)."
         )
 
 

@@ -1,8 +1,16 @@
-"""Chart specs: the right rows, the data inline in the spec."""
+"""Chart specs: the right rows, the data in the spec, bounded however long the run."""
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
+import pytest
+
 from cifar_core import charts as CH
+from cifar_core import comparison as K
+from cifar_core import comparison_charts as CC
+from cifar_core.monitor import downsample_batches
 
 
 def test_curve_rows_put_batches_and_epochs_on_one_axis():
@@ -27,9 +35,73 @@ def test_curve_rows_put_batches_and_epochs_on_one_axis():
 
 
 def test_specs_carry_their_data():
-    spec = CH.training_curve([{"epoch": 1, "batch": 1, "loss": 2.0}], [], "loss", 3, 5).to_dict()
-    assert spec["data"]["values"][0]["value"] == 2.0
+    chart = CH.training_curve([{"epoch": 1, "batch": 1, "loss": 2.0}], [], "loss", 3, 5)
+    assert isinstance(chart.data, pd.DataFrame)  # a DataFrame: Streamlit ships it as Arrow
+    spec = chart.to_dict()
+    (rows,) = spec["datasets"].values()
+    assert spec["data"]["name"] in spec["datasets"] and rows[0]["value"] == 2.0
     heat = CH.confusion_heatmap([[3, 1], [0, 2]], ["cat", "dog"]).to_dict()
     assert {"true": "cat", "predicted": "dog", "count": 1} in heat["data"]["values"]
     bars = CH.per_class_bars([0.5, float("nan")], ["cat", "dog"]).to_dict()
     assert bars["data"]["values"] == [{"class": "cat", "accuracy": 0.5}]
+
+
+def long_run(n: int = 62_500, spe: int = 1250, spike: int = 40_000) -> list[dict]:
+    """An old-style full per-batch list: loss falls, one batch spikes."""
+    return [
+        {
+            "step": i + 1,
+            "epoch": i // spe + 1,
+            "batch": i % spe + 1,
+            "loss": 50.0 if i + 1 == spike else 2.0 - i / n,
+            "accuracy": i / n,
+            "seconds": i * 0.05,
+            "size": 32,
+        }
+        for i in range(n)
+    ]
+
+
+def test_curve_frame_of_a_62500_batch_run_stays_within_the_cap():
+    points = downsample_batches(long_run())
+    frame = CH.curve_frame(points, [{"epoch": 50, "loss": 0.9, "val_loss": 1.0}], "loss", 1250)
+    batches = frame[frame["series"] == CH.TRAIN_BATCH]
+    assert len(batches) <= 500 and len(frame) == len(batches) + 2
+    assert list(frame.columns) == ["epoch", "value", "lo", "hi", "series"]
+    assert batches["hi"].max() == 50.0  # the spike stays on the chart, as the band's top
+    assert (batches["lo"] <= batches["value"]).all() and (batches["value"] <= batches["hi"]).all()
+    assert batches["epoch"].iloc[-1] == 50.0
+    epochs = frame[frame["series"] != CH.TRAIN_BATCH]
+    assert epochs["lo"].isna().all()  # epoch values have no band
+
+
+def test_training_curve_draws_a_min_max_band_and_keeps_its_legend():
+    spec = CH.training_curve([{"epoch": 1, "batch": 1, "loss": 2.0}], [], "loss", 3, 5).to_dict()
+    line, band, epochs = spec["layer"]  # the first layer sets the legend's symbols, as before
+    assert line["mark"]["type"] == "line" and epochs["mark"]["strokeDash"] == [6, 3]
+    assert band["mark"]["type"] == "area" and band["encoding"]["y2"]["field"] == "hi"
+    assert band["encoding"]["color"] == line["encoding"]["color"]  # one colour legend for all
+    assert spec["title"] == "Loss"
+
+
+def test_comparison_curves_come_from_a_dataframe_with_batch_bands():
+    rows = K.curve_rows({"shallow": [{"epoch": 1, "loss": 1.0, "val_loss": 1.2}]})
+    rows += K.batch_rows("shallow", downsample_batches(long_run(4_000, 400, 1_000)), 400)
+    frame = CC.curve_frame(rows)
+    assert frame["val_loss"].dtype == "float64" and frame["loss_max"].max() == 50.0
+    spec = CC.comparison_curves(rows, "loss", ["shallow"]).to_dict()
+    (data,) = spec["datasets"].values()
+    assert len(data) == len(rows) <= 1 + 500
+    assert '"loss_min"' in json.dumps(spec["layer"])
+    epochs_only = CC.comparison_curves(rows[:1], "loss", ["shallow"]).to_dict()
+    assert '"loss_min"' not in json.dumps(epochs_only["layer"])  # no batches, no batch layers
+
+
+@pytest.mark.parametrize("metric", ["loss", "accuracy"])
+def test_batch_rows_carry_each_points_range(metric):
+    point = {"epoch": 1, "batch": 4, "loss": 1.0, "accuracy": 0.5, "seconds": 2.0}
+    (plain,) = K.batch_rows("deep", [point], 4)
+    assert plain[f"{metric}_min"] == plain[f"{metric}_max"] == point[metric]
+    merged = {**point, f"{metric}_min": 0.1, f"{metric}_max": 3.0}
+    (row,) = K.batch_rows("deep", [merged], 4)
+    assert (row[f"{metric}_min"], row[f"{metric}_max"]) == (0.1, 3.0)

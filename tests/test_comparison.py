@@ -300,7 +300,8 @@ def test_comparison_curves_colour_by_run_dash_by_split_and_shade_the_gap():
         assert line["encoding"]["color"]["field"] == "model"
         assert line["encoding"]["strokeDash"]["field"] == "split"
         assert line["encoding"]["x"]["field"] == x_field
-    assert spec["data"]["values"] == rows
+    (data,) = spec["datasets"].values()  # a DataFrame: Streamlit ships it as Arrow
+    assert [{key: r[key] for key in rows[0]} for r in data] == rows
 
 
 def test_per_class_reference_and_confusion_charts_build():
