@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import keras
 
 from cifar_core.monitor import TrainingMonitor
@@ -16,14 +18,28 @@ class LiveMonitorCallback(keras.callbacks.Callback):
         monitor: where to write.
         batch_size: images per full batch.
         n_train: training images per epoch (the last batch may be smaller).
+        time_limit_s: wall-clock seconds of training after which the run stops as if Stop
+            had been pressed (None: no limit); `time_limited` tells afterwards.
     """
 
-    def __init__(self, monitor: TrainingMonitor, batch_size: int, n_train: int) -> None:
+    def __init__(
+        self,
+        monitor: TrainingMonitor,
+        batch_size: int,
+        n_train: int,
+        time_limit_s: float | None = None,
+    ) -> None:
         super().__init__()
         self.monitor = monitor
         self.batch_size = batch_size
         self.n_train = n_train
+        self.time_limit_s = time_limit_s
+        self.time_limited = False
         self._epoch = 0
+        self._start = time.monotonic()
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._start = time.monotonic()
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch = epoch
@@ -32,6 +48,10 @@ class LiveMonitorCallback(keras.callbacks.Callback):
         # Keras gives running means since the start of the epoch, not the batch's own values.
         size = min(self.batch_size, self.n_train - batch * self.batch_size)
         self.monitor.add_batch(self._epoch, batch, logs or {}, size)
+        over = self.time_limit_s is not None and time.monotonic() - self._start > self.time_limit_s
+        if over and not self.monitor.stop_requested:
+            self.time_limited = True
+            self.monitor.request_stop()  # also: nobody joins a run that is stopping
         if self.monitor.stop_requested:
             # Keras checks this flag after each batch: the current batch finishes, then
             # validation runs once and fit() returns with everything learned so far.

@@ -6,6 +6,7 @@ import io
 import os
 import pickle
 import tarfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -303,3 +304,33 @@ def load_cifar10() -> Cifar10:
     local = configured_dir()
     data = load_local(local) if local else load_keras()
     return data.make_read_only()
+
+
+_DATA_LOCK = threading.Lock()
+_shared: dict[str | None, Cifar10] = {}
+
+
+def shared_data() -> Cifar10:
+    """THE data set of this server process: loaded once, read-only, shared by every session.
+
+    A module-level cache keyed by the configured source (so a test or a restart with another
+    CIFAR10_DIR gets that one; at most one data set is kept). Not a Streamlit cache: a visitor
+    clearing Streamlit's caches from the app menu would otherwise make a second copy.
+    Concurrent first callers wait for the one load instead of loading twice.
+
+    Raises:
+        DataError: the data cannot be loaded (the message says why and how to fix it).
+    """
+    source = configured_dir()
+    with _DATA_LOCK:
+        data = _shared.get(source)
+        if data is None:
+            data = load_cifar10()
+            _shared.clear()
+            _shared[source] = data
+        return data
+
+
+def shared_data_ready() -> bool:
+    """True once shared_data() would answer at once (nothing to load)."""
+    return configured_dir() in _shared

@@ -2,22 +2,91 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 from cifar_core import constants as C
 from cifar_core.data import Cifar10
 from cifar_core.memory import limit_malloc_arenas, release_free_memory
 from cifar_core.monitor import CANCELLED, FAILED, FINISHED, STOPPED
-from cifar_core.runs import RunStore
+from cifar_core.runs import RunBudget, RunStore
 from cifar_core.training import TrainConfig, TrainingJob
 
 # Finished jobs kept for attaching (a later identical request gets the saved result at once).
 KEEP_FINISHED = 64
+
+
+class LimitError(ValueError):
+    """A training request is over one of the server's limits; the message says which and why."""
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}.") from exc
+    if value <= 0:
+        raise ValueError(f"{name} must be above 0, got {raw!r}.")
+    return value
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one student may ask of a shared server; the teacher sets them (environment or Secrets).
+
+    Attributes:
+        max_image_epochs: training-set size × epochs of one run ($CIFAR_MAX_IMAGE_EPOCHS):
+            the work a run asks for, whatever the batch size.
+        max_run_minutes: wall-clock limit of one run's training ($CIFAR_MAX_RUN_MINUTES); at
+            the limit the run stops after its current batch and is saved as stopped.
+        max_queue: runs that may wait for a slot ($CIFAR_MAX_QUEUE); joining a run that is
+            already queued or running (identical settings) never counts.
+        per_session: queued or running requests per browser session (a Shallow vs deep pair
+            is one request).
+    """
+
+    max_image_epochs: int = C.DEFAULT_MAX_IMAGE_EPOCHS
+    max_run_minutes: float = C.DEFAULT_MAX_RUN_MINUTES
+    max_queue: int = C.DEFAULT_MAX_QUEUE
+    per_session: int = 1
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """The limits from the environment, defaults where unset; ValueError names a bad one."""
+        return cls(
+            max_image_epochs=int(_env_number(C.ENV_MAX_IMAGE_EPOCHS, C.DEFAULT_MAX_IMAGE_EPOCHS)),
+            max_run_minutes=_env_number(C.ENV_MAX_RUN_MINUTES, C.DEFAULT_MAX_RUN_MINUTES),
+            max_queue=int(_env_number(C.ENV_MAX_QUEUE, C.DEFAULT_MAX_QUEUE)),
+        )
+
+    def check_config(self, config: TrainConfig) -> str | None:
+        """Why this config is over the per-run budget, with what to change; None if it fits."""
+        work = config.train_size * config.epochs
+        if work <= self.max_image_epochs:
+            return None
+        fit_epochs = self.max_image_epochs // config.train_size
+        fit_size = self.max_image_epochs // config.epochs // C.TRAIN_SIZE_STEP * C.TRAIN_SIZE_STEP
+        options = []
+        if fit_epochs >= C.EPOCHS_MIN:
+            options.append(f"at most {fit_epochs} epochs with {config.train_size:,} images")
+        if fit_size >= C.TRAIN_SIZE_MIN:
+            options.append(f"at most {fit_size:,} images with {config.epochs} epochs")
+        fix = f" Choose {' or '.join(options)}." if options else ""
+        return (
+            f"This run asks for {config.train_size:,} images × {config.epochs} epochs = "
+            f"{work:,} image-passes; this server allows {self.max_image_epochs:,} per run so "
+            f"that everyone gets a turn.{fix}"
+        )
 
 
 class JobManager:
@@ -34,62 +103,157 @@ class JobManager:
     queue moves on.
     """
 
-    def __init__(self, max_concurrent: int = C.DEFAULT_MAX_TRAININGS) -> None:
+    def __init__(
+        self, max_concurrent: int = C.DEFAULT_MAX_TRAININGS, limits: Limits | None = None
+    ) -> None:
         limit_malloc_arenas()  # before any training thread allocates: less RSS per run
         self.max_concurrent = max(1, int(max_concurrent))
+        self.limits = limits or Limits()
+        self.setting_problem = ""  # a bad limit setting, for the pages to show
         self._cond = threading.Condition()
         self._waiting: list[TrainingJob] = []
         self._running: list[TrainingJob] = []
         self._shared: OrderedDict[str, TrainingJob] = OrderedDict()  # config key → job
         self._watchers: dict[int, int] = {}  # id(job) → sessions watching it
+        self._owners: dict[str, list[TrainingJob]] = {}  # session → its latest request
+        # Sessions that ended, reported by garbage collection: see release_later.
+        self._released: queue.SimpleQueue[TrainingJob] = queue.SimpleQueue()
         # Measured training speed per model (images/s), for queue estimates.
         self._speed: dict[str, float] = dict(C.EXPECTED_IMAGES_PER_SECOND)
 
     # --- starting, sharing and watching ---
 
     def start(
-        self, config: TrainConfig, data: Cifar10, store: RunStore
+        self, config: TrainConfig, data: Cifar10, store: RunStore, owner: str | None = None
     ) -> tuple[TrainingJob, bool]:
         """Attach to an identical live or finished job, or queue a new one.
 
+        Args:
+            owner: the asking session (None: no per-session limit, as in tests and benches).
+
         Returns:
             (job, attached): attached is True when an existing job was reused.
+
+        Raises:
+            LimitError: the request is over a limit (the message says which and what to do).
         """
+        return self.start_request([config], data, store, owner)[0]
+
+    def start_request(
+        self,
+        configs: list[TrainConfig],
+        data: Cifar10,
+        store: RunStore,
+        owner: str | None = None,
+    ) -> list[tuple[TrainingJob, bool]]:
+        """Start or join one job per config, as ONE request of `owner` (all or nothing).
+
+        Raises:
+            LimitError: a config is over the per-run budget, the owner already has a request
+                queued or running, or the queue is full. Nothing is started then.
+        """
+        for config in configs:
+            problem = self.limits.check_config(config)
+            if problem:
+                raise LimitError(problem)
         # Same settings, same data, same run store: the same run (tests use several stores).
-        key = f"{config.key()}|{data.source}|{store.root.resolve()}"
+        keys = [f"{c.key()}|{data.source}|{store.root.resolve()}" for c in configs]
         with self._cond:
-            job = self._shared.get(key)
-            if job is not None and self._reusable(job):
+            self._drain_released()
+            reuse = {k: j for k in keys if (j := self._shared.get(k)) and self._reusable(j)}
+            if owner is not None:
+                mine = [j for j in self._owners.get(owner, []) if not j.monitor.snapshot().is_final]
+                if mine and not all(j in reuse.values() for j in mine):
+                    raise LimitError(
+                        "You already have a training queued or running. Wait for it to "
+                        "finish, or stop it, before you start another one."
+                    )
+            new = [k for k in dict.fromkeys(keys) if k not in reuse]
+            if new and len(self._waiting) + len(new) > self.limits.max_queue:
+                raise LimitError(
+                    f"The queue is full ({len(self._waiting)} runs are waiting for the "
+                    f"{self.max_concurrent} training slot(s)). Try again in a few minutes, or "
+                    "train with your teacher's settings to join a run that is already going."
+                )
+            out, started = [], {}
+            for key, config in zip(keys, configs, strict=True):
+                if key in reuse:
+                    job, attached = reuse[key], True
+                elif key in started:
+                    job, attached = started[key], True
+                else:
+                    job = TrainingJob(
+                        config, data, store, time_limit_s=self.limits.max_run_minutes * 60
+                    )
+                    attached = False
+                    started[key] = self._shared[key] = job
+                    self._enqueue_locked(job)  # counted in the queue before the lock drops
                 self._watchers[id(job)] = self._watchers.get(id(job), 0) + 1
                 self._shared.move_to_end(key)
-                return job, True
-            job = TrainingJob(config, data, store)
-            self._shared[key] = job
-            self._watchers[id(job)] = 1
+                out.append((job, attached))
+            if owner is not None:
+                self._owners[owner] = [job for job, _ in out]
             self._forget_old()
-        return self.submit(job), False
+        for job in started.values():
+            self._start_thread(job)
+        return out
 
     @staticmethod
     def _reusable(job: TrainingJob) -> bool:
         # A stopped, failed or cancelled job did not do what the config asks: train anew.
-        return job.monitor.snapshot().status not in (STOPPED, FAILED, CANCELLED)
+        # Nor does one that is stopping: joining it would only get the stopped result.
+        snap = job.monitor.snapshot()
+        return snap.status not in (STOPPED, FAILED, CANCELLED) and not snap.stop_requested
 
     def _forget_old(self) -> None:
         finished = [k for k, j in self._shared.items() if j.monitor.snapshot().is_final]
         for key in finished[: max(0, len(finished) - KEEP_FINISHED)]:
             self._watchers.pop(id(self._shared.pop(key)), None)
+        done = [o for o, jobs in self._owners.items() if all(j.monitor.snapshot().is_final for j in jobs)]
+        for owner in done:
+            del self._owners[owner]
 
     def watchers(self, job: TrainingJob) -> int:
         """How many sessions watch this job now."""
         with self._cond:
+            self._drain_released()
             return self._watchers.get(id(job), 0)
 
     def detach(self, job: TrainingJob) -> int:
-        """One session stops watching; returns how many still watch."""
+        """One session stops watching; returns how many still watch.
+
+        A queued job that nobody watches any more is cancelled: nothing was trained yet, and
+        it would only hold up the queue (a running one goes on, and is saved).
+        """
         with self._cond:
-            left = max(0, self._watchers.get(id(job), 0) - 1)
-            self._watchers[id(job)] = left
-            return left
+            self._drain_released()
+            return self._detach_locked(job)
+
+    def _detach_locked(self, job: TrainingJob) -> int:
+        left = max(0, self._watchers.get(id(job), 0) - 1)
+        self._watchers[id(job)] = left
+        if left == 0 and job in self._waiting:
+            job.monitor.request_stop()
+        return left
+
+    def release_later(self, job: TrainingJob) -> None:
+        """A session ended: detach it from `job` at the manager's next step.
+
+        Called from a weakref finalizer, i.e. by garbage collection, which can run in ANY
+        thread at any allocation — also in a training thread that holds a monitor's lock
+        while this manager's lock is held by a page waiting for that monitor. Taking a lock
+        here could deadlock, so this only drops the job in a lock-free queue.
+        """
+        self._released.put(job)
+
+    def _drain_released(self) -> None:
+        # With self._cond held: apply the detaches that finalizers queued.
+        while True:
+            try:
+                job = self._released.get_nowait()
+            except queue.Empty:
+                return
+            self._detach_locked(job)
 
     def stop(self, job: TrainingJob) -> bool:
         """Stop on behalf of one session: the job stops only if nobody else watches it.
@@ -107,11 +271,17 @@ class JobManager:
     def submit(self, job: TrainingJob) -> TrainingJob:
         """Queue a job (not shared) and start its worker thread; returns the job."""
         with self._cond:
-            self._waiting.append(job)
-            self._renumber()
+            self._enqueue_locked(job)
+        self._start_thread(job)
+        return job
+
+    def _enqueue_locked(self, job: TrainingJob) -> None:
+        self._waiting.append(job)
+        self._renumber()
+
+    def _start_thread(self, job: TrainingJob) -> None:
         job.thread = threading.Thread(target=self._work, args=(job,), name="training", daemon=True)
         job.thread.start()
-        return job
 
     def _renumber(self) -> None:
         for position, waiting in enumerate(self._waiting, start=1):
@@ -119,6 +289,7 @@ class JobManager:
 
     def _work(self, job: TrainingJob) -> None:
         with self._cond:
+            self._drain_released()
             while not (self._waiting[0] is job and len(self._running) < self.max_concurrent):
                 if job.monitor.stop_requested:
                     self._waiting.remove(job)
@@ -131,13 +302,31 @@ class JobManager:
             self._running.append(job)
             self._renumber()
         try:
+            self._prune(job.store)  # make room before this run writes
             job.run()
         finally:
+            if not job.monitor.snapshot().is_final:  # never leave a dead job looking alive
+                job.monitor.set_status(FAILED, "The training thread ended unexpectedly.")
             release_free_memory()  # the model and its buffers are gone: return the pages
             with self._cond:
                 self._running.remove(job)
                 self._learn_speed(job)
                 self._cond.notify_all()
+            self._prune(job.store)
+
+    def protected_run_ids(self) -> set[str]:
+        """Runs the store must keep: training now, or shown to a session that watches them."""
+        with self._cond:
+            self._drain_released()
+            jobs = list(self._running) + [
+                j for j in self._shared.values() if self._watchers.get(id(j), 0) > 0
+            ]
+        return {j.run_id for j in jobs if j.run_id}
+
+    def _prune(self, store: RunStore) -> None:
+        # Keep the run store within its budget, oldest first; never a protected run.
+        with contextlib.suppress(OSError):  # a store that cannot be pruned must not stop the queue
+            store.prune(self.protected_run_ids())
 
     def _learn_speed(self, job: TrainingJob) -> None:
         snap = job.monitor.snapshot()
@@ -147,11 +336,15 @@ class JobManager:
     # --- what the UI asks ---
 
     def estimate_seconds(self, config: TrainConfig) -> float:
-        """Expected training time of a config on this machine (from measured speeds)."""
+        """Expected training time of a config on this machine (from measured speeds).
+
+        Capped at the per-run time limit: no run trains longer.
+        """
         n_train, n_val = config.split_sizes()
         speed = self._speed.get(config.model, min(self._speed.values()))
         # validation and test passes cost about a third of a training step per image
-        return (n_train * config.epochs + (n_val * config.epochs + C.FULL_TEST_SIZE) / 3) / speed
+        seconds = (n_train * config.epochs + (n_val * config.epochs + C.FULL_TEST_SIZE) / 3) / speed
+        return min(seconds, self.limits.max_run_minutes * 60 + C.FULL_TEST_SIZE / 3 / speed)
 
     def estimate_wait(self, job: TrainingJob) -> float | None:
         """Seconds until a waiting job should start (None if it is not waiting)."""
@@ -185,6 +378,35 @@ class JobManager:
         """(running, waiting) right now."""
         with self._cond:
             return len(self._running), len(self._waiting)
+
+
+_SHARED_LOCK = threading.Lock()
+_shared_manager: JobManager | None = None
+
+
+def shared_manager() -> JobManager:
+    """THE job manager of this server process, made on first use.
+
+    A module-level singleton, not a Streamlit cache: any visitor can clear Streamlit's caches
+    from the app menu, and a second manager would mean two trainings at once (and two queues)
+    despite $CIFAR_MAX_TRAININGS. Settings: $CIFAR_MAX_TRAININGS and the Limits variables.
+
+    A limit variable that is not a positive number leaves the defaults in force and is named
+    in `setting_problem`, so the pages can say so instead of failing.
+    """
+    global _shared_manager
+    with _SHARED_LOCK:
+        if _shared_manager is None:
+            raw = os.environ.get(C.ENV_MAX_TRAININGS, "").strip()
+            slots = int(raw) if raw.isdigit() else C.DEFAULT_MAX_TRAININGS
+            try:
+                limits, problem = Limits.from_env(), ""
+            except ValueError as exc:
+                limits, problem = Limits(), f"{exc} The default limits apply."
+            problem = " ".join([problem, *RunBudget.from_env().notes]).strip()
+            _shared_manager = JobManager(slots, limits)
+            _shared_manager.setting_problem = problem
+        return _shared_manager
 
 
 def wait_for(job: TrainingJob, timeout: float = 600.0) -> bool:

@@ -7,7 +7,6 @@ The image helpers (`filter_images`, `feature_map_images`, `upscale`) are plain n
 from __future__ import annotations
 
 import os
-import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,8 +18,6 @@ if TYPE_CHECKING:  # keep `import cifar_core.look_inside` free of TensorFlow
 
 FEATURE_CHANNELS = 8  # feature maps shown per layer
 FILTER_SCALE = 12  # a 3×3 filter is drawn as 36×36 pixels
-# Seeding is process-wide in Keras: one rebuild at a time, so two reruns cannot interleave.
-_SEED_LOCK = threading.Lock()
 
 
 def conv_layer_names(name: str) -> list[str]:
@@ -41,16 +38,12 @@ def load_trained(path: str | os.PathLike[str]) -> keras.Model:
 def untrained_model(name: str, seed: int) -> keras.Model:
     """The network as it was before training: built with the run's seed, as the job does.
 
-    The training job calls keras.utils.set_random_seed(seed) and then builds the model, so
-    doing the same here gives the very weights that run started from.
+    The training job builds its model with the run's seed given to every layer, so doing the
+    same here gives the very weights that run started from (no process-wide seed involved).
     """
-    import keras
-
     from cifar_core.models import build_model
 
-    with _SEED_LOCK:
-        keras.utils.set_random_seed(int(seed))
-        return build_model(name)
+    return build_model(name, seed=int(seed))
 
 
 def first_layer_kernels(model: keras.Model) -> np.ndarray:

@@ -140,35 +140,62 @@ def count_mult_adds(name: str) -> int:
     return sum(row["mult_adds"] for row in layer_table(name))
 
 
-def build_model(name: str, input_shape: tuple[int, int, int] = IMAGE_SHAPE) -> keras.Model:
+def layer_seeds(seed: int, count: int) -> list[int]:
+    """`count` independent seeds derived from one run seed (one per randomised layer)."""
+    import numpy as np
+
+    return [int(s) % 2**31 for s in np.random.SeedSequence(int(seed)).generate_state(count)]
+
+
+def build_model(
+    name: str, input_shape: tuple[int, int, int] = IMAGE_SHAPE, seed: int | None = None
+) -> keras.Model:
     """Build the lesson's "shallow" or "deep" CNN (uncompiled) with Keras 3.
 
     Args:
         name: "shallow" or "deep".
         input_shape: image shape, channels last.
+        seed: seeds every layer's initial weights and dropout masks through the layer
+            itself, so the same seed gives the same network whatever other threads do to
+            Keras' process-wide seed (keras.utils.set_random_seed). None: Keras' global RNG.
 
     Returns:
         A keras.Sequential whose layer names match `layer_table`.
     """
     import keras
 
+    specs = get_architecture(name)
+    seeds = iter(layer_seeds(seed, len(specs))) if seed is not None else None
+
+    def seeded(kind: str) -> dict:
+        # Glorot-uniform kernels, as Keras' default, but drawn from this layer's own seed.
+        if seeds is None:
+            return {}
+        if kind == "dropout":
+            return {"seed": next(seeds)}
+        return {"kernel_initializer": keras.initializers.GlorotUniform(seed=next(seeds))}
+
     layers: list[keras.layers.Layer] = [keras.Input(shape=input_shape, name="image")]
-    for spec in get_architecture(name):
+    for spec in specs:
         if spec.kind == "conv":
             # (3, 3) as a tuple: the kernel size. Conv2D(64, 3, 3) would mean strides=3.
             layer = keras.layers.Conv2D(
-                int(spec.size), (KERNEL, KERNEL), padding=spec.padding, name=spec.name
+                int(spec.size),
+                (KERNEL, KERNEL),
+                padding=spec.padding,
+                name=spec.name,
+                **seeded("conv"),
             )
         elif spec.kind in ("relu", "softmax"):
             layer = keras.layers.Activation(spec.kind, name=spec.name)
         elif spec.kind == "maxpool":
             layer = keras.layers.MaxPooling2D(pool_size=int(spec.size), name=spec.name)
         elif spec.kind == "dropout":
-            layer = keras.layers.Dropout(float(spec.size), name=spec.name)
+            layer = keras.layers.Dropout(float(spec.size), name=spec.name, **seeded("dropout"))
         elif spec.kind == "flatten":
             layer = keras.layers.Flatten(name=spec.name)
         elif spec.kind == "dense":
-            layer = keras.layers.Dense(int(spec.size), name=spec.name)
+            layer = keras.layers.Dense(int(spec.size), name=spec.name, **seeded("dense"))
         else:  # pragma: no cover — the specs above use only the kinds handled here
             raise ValueError(f"Unknown layer kind {spec.kind!r}")
         layers.append(layer)

@@ -31,6 +31,8 @@ from cifar_core.runs import (
     RESULT_FILE,
     WEIGHTS_FILE,
     RunStore,
+    describe_write_error,
+    is_storage_error,
 )
 
 # How many training images to score for the "does your model remember?" comparison.
@@ -137,6 +139,10 @@ def make_dataset(
         batch_size: images per batch.
         shuffle_seed: reshuffle every epoch with this seed; None keeps the order.
         augment: an in-graph function applied to each float batch (training only).
+
+    The shuffle is a numpy permutation per epoch drawn from (shuffle_seed, epoch), not
+    tf.data's shuffle: that one mixes in TensorFlow's process-wide seed, which any other
+    thread may set, and then "same seed, same result" (and sharing runs) would break.
     """
     import tensorflow as tf
 
@@ -152,10 +158,23 @@ def make_dataset(
             x = augment(x)
         return x, tf.one_hot(y, C.NUM_CLASSES)
 
-    ds = tf.data.Dataset.from_tensor_slices(np.asarray(indices, dtype=np.int64))
-    if shuffle_seed is not None:
-        ds = ds.shuffle(len(indices), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).map(load).prefetch(tf.data.AUTOTUNE)
+    indices = np.asarray(indices, dtype=np.int64)
+    if shuffle_seed is None:
+        ds = tf.data.Dataset.from_tensor_slices(indices).batch(batch_size)
+    else:
+        passes = iter(range(2**31))  # one new order each time Keras iterates the data set
+
+        def batches_of_one_pass():  # (B,) indices, a fresh seeded order every pass
+            order = np.random.default_rng([shuffle_seed, next(passes)]).permutation(indices)
+            for start in range(0, len(order), batch_size):
+                yield order[start : start + batch_size]
+
+        ds = tf.data.Dataset.from_generator(
+            batches_of_one_pass, output_signature=tf.TensorSpec([None], tf.int64)
+        )
+        # Known length: Keras shows progress and sizes epochs as with the tensor slices.
+        ds = ds.apply(tf.data.experimental.assert_cardinality(-(-len(indices) // batch_size)))
+    return ds.map(load).prefetch(tf.data.AUTOTUNE)
 
 
 def make_optimizer(name: str, learning_rate: float) -> Any:
@@ -173,7 +192,7 @@ def build_compiled(config: TrainConfig) -> Any:
     """The lesson's model for this config, compiled with categorical cross-entropy."""
     from cifar_core.models import build_model
 
-    model = build_model(config.model)
+    model = build_model(config.model, seed=config.seed)
     model.compile(
         optimizer=make_optimizer(config.optimizer, config.learning_rate),
         loss="categorical_crossentropy",
@@ -211,6 +230,8 @@ class TrainingJob:
         data: the shared, read-only data set.
         store: where the run is saved.
         monitor: where progress goes (a new one if None).
+        time_limit_s: wall-clock limit of training; at the limit the run stops after its
+            current batch and is saved as stopped (None: no limit).
     """
 
     def __init__(
@@ -219,22 +240,36 @@ class TrainingJob:
         data: Cifar10,
         store: RunStore,
         monitor: TrainingMonitor | None = None,
+        time_limit_s: float | None = None,
     ) -> None:
         self.config = config
         self.data = data
         self.store = store
         self.monitor = monitor or TrainingMonitor()
+        self.time_limit_s = time_limit_s
         self.run_id: str | None = None
         self.thread: threading.Thread | None = None
 
     def run(self) -> None:
-        """Train, evaluate and save; any exception ends as a failed run with its message."""
+        """Train, evaluate and save; any exception ends as a failed run with its message.
+
+        The in-memory status always ends failed, even when the failure cannot be written to
+        the run folder (disk full, folder gone): a job left "saving" would look alive and be
+        joined by everyone who asks for the same settings.
+        """
         try:
             self._run()
         except Exception as exc:  # noqa: BLE001 — report every failure to the user
-            message = f"{type(exc).__name__}: {exc}"
+            message = (
+                describe_write_error(exc, self.store.root, self.run_id)
+                if isinstance(exc, OSError) or is_storage_error(exc)
+                else f"{type(exc).__name__}: {exc}"
+            )
             if self.run_id is not None:
-                self.store.set_status(self.run_id, FAILED, message)
+                try:
+                    self.store.set_status(self.run_id, FAILED, message)
+                except OSError as write_exc:
+                    message += f" (The run folder could not record this either: {write_exc}.)"
             self.monitor.set_status(FAILED, message)
 
     def _run(self) -> None:
@@ -243,7 +278,10 @@ class TrainingJob:
         cfg, data, monitor = self.config, self.data, self.monitor
         monitor.set_status(PREPARING)
         train_idx, val_idx = split_indices(len(data.x_train), cfg)
-        keras.utils.set_random_seed(cfg.seed)  # weights, dropout and shuffling
+        # No keras.utils.set_random_seed: it is process-wide, so another training or a
+        # look-inside call in another thread could change this run's draws. Every random
+        # thing here takes the run's seed itself: the subset, the shuffle, each layer's
+        # initial weights and dropout, and the augmentation's generator.
         train_ds = make_dataset(
             data.x_train, data.y_train, train_idx, cfg.batch_size, cfg.seed, make_augment_fn(cfg)
         )
@@ -259,8 +297,9 @@ class TrainingJob:
         monitor.begin(steps_per_epoch * cfg.epochs, cfg.batch_size)
         from cifar_core.callbacks import LiveMonitorCallback
 
+        live = LiveMonitorCallback(monitor, cfg.batch_size, len(train_idx), self.time_limit_s)
         callbacks = [
-            LiveMonitorCallback(monitor, cfg.batch_size, len(train_idx)),
+            live,
             # As the lesson's ModelCheckpoint: keep the weights of the best validation epoch.
             keras.callbacks.ModelCheckpoint(
                 str(folder / BEST_WEIGHTS_FILE),
@@ -292,9 +331,9 @@ class TrainingJob:
         model.save(folder / MODEL_FILE)
         model.save_weights(folder / WEIGHTS_FILE)
         snap = monitor.snapshot()
-        self.store.write_json(
-            self.run_id, HISTORY_FILE, {"batches": list(snap.batches), "epochs": list(snap.epochs)}
-        )
+        # The per-batch curve at bounded resolution (≤ MAX_CURVE_POINTS merged points, with
+        # their min and max): a 62,500-batch run saves and reopens as cheaply as a short one.
+        self.store.write_json(self.run_id, HISTORY_FILE, monitor.history())
         self.store.write_predictions(
             self.run_id,
             test_probs=test_probs.astype(np.float16),
@@ -308,6 +347,12 @@ class TrainingJob:
         self.store.write_json(self.run_id, RESULT_FILE, result)
         final = STOPPED if stopped else FINISHED
         note = f"Stopped after {len(snap.epochs)} epoch(s)." if stopped else ""
+        if live.time_limited:
+            note = (
+                f"Stopped at this server's time limit of {self.time_limit_s / 60:g} min per run, "
+                f"after {snap.steps_done:,} of {snap.total_steps:,} batches; everything learned "
+                "so far is saved. Ask for fewer images or epochs to finish within it."
+            )
         self.store.set_status(self.run_id, final, note)
         monitor.set_status(final, note)
 
@@ -316,7 +361,7 @@ class TrainingJob:
         import tensorflow as tf
 
         train_seconds = self.monitor.train_seconds()
-        images = sum(b["size"] for b in snap.batches)
+        images = snap.images_done
         val_accs = [e["val_accuracy"] for e in snap.epochs]
         best = int(np.nanargmax(val_accs)) if val_accs and not np.all(np.isnan(val_accs)) else None
         return {

@@ -9,6 +9,7 @@ import streamlit as st
 
 from cifar_core import comparison as K
 from cifar_core import constants as C
+from cifar_core import live_view
 from cifar_core.comparison_charts import (
     comparison_curves,
     confusion_cells,
@@ -27,11 +28,13 @@ from pages import run_views
 from pages.ui_common import (
     AUGMENT_KEY,
     LATEST_RUN_KEY,
+    budget_ui,
     get_data,
     get_manager,
     get_store,
     keep_widget_values,
     nearest,
+    request_training,
     require_app_navigation,
     save_widget_values,
     teacher_preset,
@@ -190,19 +193,24 @@ def live_panel() -> None:
             st.rerun(scope="app")
         if left:
             st.caption("Stopping (a run shared with other sessions goes on for them).")
-    rows = K.curve_rows({label: s.epochs for label, s in zip(labels, snaps, strict=True)})
-    for label, job, snap in zip(labels, jobs, snaps, strict=True):
-        steps = -(-job.config.split_sizes()[0] // job.config.batch_size)
-        rows += K.batch_rows(label, snap.batches, steps)
-    if rows:
+    if any(s.batches or s.epochs for s in snaps):
+        # Built once per pair of curve versions for every watching session, then re-emitted
+        # as is (Streamlit drops elements a fragment run does not emit).
+        steps = [-(-j.config.split_sizes()[0] // j.config.batch_size) for j in jobs]
+        specs = live_view.comparison_specs(
+            {
+                label: (s.batches, s.epochs, n)
+                for label, s, n in zip(labels, snaps, steps, strict=True)
+            },
+            cache_key=tuple(s.chart_key for s in snaps),
+        )
         for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
-            column.altair_chart(
-                comparison_curves(rows, metric, labels), width="stretch", key=f"svd_live_{metric}"
-            )
+            column.vega_lite_chart(spec=specs[metric], width="stretch", key=f"svd_live_{metric}")
         st.caption(
-            "Thin lines: each network's training running mean, batch by batch. Dots: the end of "
-            "each epoch, solid for training and dashed for validation; the shaded band between "
-            "them is the train − validation gap."
+            "Thin lines: each network's training running mean, batch by batch (in long runs, "
+            "per group of batches, with a light band from its lowest to its highest batch). "
+            "Dots: the end of each epoch, solid for training and dashed for validation; the "
+            "shaded band between them is the train − validation gap."
         )
     if all(s.is_final for s in snaps) and st.session_state.get(HANDLED_KEY) != id(jobs):
         # Both ended: select the two new runs below, once, with a full rerun.
@@ -226,14 +234,17 @@ def run_both_ui(data: Cifar10 | None, store: RunStore, manager: JobManager) -> N
         "the same epochs, batch, optimizer and seed. They are queued one after the other, so "
         "each gets the whole CPU and their speeds are comparable."
     )
+    allowed = budget_ui([shallow, deep], manager)
     jobs = st.session_state.get(JOBS_KEY)
     busy = jobs is not None and not all(j.monitor.snapshot().is_final for j in jobs)
-    if st.button("Run both", type="primary", disabled=busy, key="svd_start"):
+    if st.button("Run both", type="primary", disabled=busy or not allowed, key="svd_start"):
         # Identical settings already asked for on this server join that run (no retraining).
-        jobs = [manager.start(cfg, data, store)[0] for cfg in (shallow, deep)]
-        st.session_state[JOBS_KEY] = jobs
-        watch_job(jobs, manager, key=WATCH_KEY)  # a replaced watch releases
-        busy = not all(j.monitor.snapshot().is_final for j in jobs)
+        started = request_training([shallow, deep], data, store, manager)
+        if started:
+            jobs = [job for job, _ in started]
+            st.session_state[JOBS_KEY] = jobs
+            watch_job(jobs, manager, key=WATCH_KEY)  # a replaced watch releases
+            busy = not all(j.monitor.snapshot().is_final for j in jobs)
     if jobs is not None:
         st.caption("Training runs in the background: you can visit other pages and come back.")
         # Poll once a second while a job is alive; finished jobs are drawn once.
@@ -572,6 +583,12 @@ def look_inside_ui(
                     st.caption(f"after {layer}: first {maps.shape[-1]} channels")
 
 
+# The upload of the photo widget, decoded once: {"upload": its id and size, "small": 32×32
+# image or None, "error": why it is not an image or None, "probs": run id → prediction}. One
+# entry, replaced by the next upload and dropped when the upload is removed.
+PHOTO_KEY = "svd_upload_decoded"
+
+
 def photo_ui(runs: list[Run], labels: list[str], names: list[str]) -> None:
     st.header("Your own photo")
     uploaded = st.file_uploader(
@@ -580,24 +597,36 @@ def photo_ui(runs: list[Run], labels: list[str], names: list[str]) -> None:
         key="svd_upload",
     )
     if uploaded is None:
+        st.session_state.pop(PHOTO_KEY, None)
         return
-    try:
-        image = decode_image(uploaded.getvalue())
-    except ImageDecodeError as exc:
-        st.error(str(exc))
+    # The page reruns for every widget change and live-chart poll: decode (only ever as an
+    # image, never unpickled) and predict once per upload.
+    fingerprint = f"{uploaded.file_id}:{uploaded.size}"
+    photo = st.session_state.get(PHOTO_KEY)
+    if photo is None or photo["upload"] != fingerprint:
+        photo = {"upload": fingerprint, "small": None, "error": None, "probs": {}}
+        try:
+            photo["small"] = to_cifar_size(decode_image(uploaded.getvalue()))
+        except ImageDecodeError as exc:
+            photo["error"] = str(exc)
+        st.session_state[PHOTO_KEY] = photo
+    if photo["error"] is not None:
+        st.error(photo["error"])
         return
-    small = to_cifar_size(image)
+    small = photo["small"]
     columns = st.columns(len(runs) + 1)
     columns[0].image(upscale(small, 4), caption="what the networks see: 32×32 pixels")
     from cifar_core.look_inside import predict_image
 
     for column, run, label in zip(columns[1:], runs, labels, strict=True):
-        try:
-            model = trained_model(str(run.path.parent), run.run_id)
-        except (OSError, ValueError) as exc:
-            column.warning(f"The saved model of run {run.run_id} cannot be loaded: {exc}")
-            continue
-        top = K.top_classes(predict_image(model, small), names, k=3)
+        if run.run_id not in photo["probs"]:
+            try:
+                model = trained_model(str(run.path.parent), run.run_id)
+            except (OSError, ValueError) as exc:
+                column.warning(f"The saved model of run {run.run_id} cannot be loaded: {exc}")
+                continue
+            photo["probs"][run.run_id] = predict_image(model, small)
+        top = K.top_classes(photo["probs"][run.run_id], names, k=3)
         column.markdown(
             f"**{label}**\n\n" + "\n".join(f"{n}. {c} — {p:.0%}" for n, (c, p) in enumerate(top, 1))
         )

@@ -14,11 +14,13 @@ from pages.ui_common import (
     JOB_KEY,
     LATEST_RUN_KEY,
     available_steps,
+    budget_ui,
     get_data,
     get_manager,
     get_store,
     keep_widget_values,
     nearest,
+    request_training,
     require_app_navigation,
     save_widget_values,
     teacher_preset,
@@ -179,7 +181,9 @@ def live_panel() -> None:
             st.rerun(scope="app")
     saved = snap.is_final and snap.run_id and snap.status != "failed"
     if (snap.batches or snap.epochs) and not saved:  # once saved, the results below show them
-        run_views.curves(snap.batches, snap.epochs, config, key="live")
+        # Built once per curve version for every watching session; a poll with nothing new
+        # re-emits the same charts (Streamlit drops elements a fragment run does not emit).
+        run_views.curves(snap.batches, snap.epochs, config, key="live", cache_key=snap.chart_key)
     if snap.is_final and st.session_state.get(HANDLED_KEY) != id(job):
         # The job just ended: show its saved run below, once, with a full rerun.
         st.session_state[HANDLED_KEY] = id(job)
@@ -210,15 +214,20 @@ st.caption(
     "in a different order."
 )
 
+allowed = budget_ui([config], manager)
 job = st.session_state.get(JOB_KEY)
 busy = job is not None and not job.monitor.snapshot().is_final
-if st.button("Train", type="primary", disabled=busy, key="train_start"):
-    job, attached = manager.start(config, data, store)
-    st.session_state[JOB_KEY] = job
-    watch_job(job, manager)
-    if attached:
-        st.toast("Someone on this server already trains these exact settings: you joined that run.")
-    busy = not job.monitor.snapshot().is_final
+if st.button("Train", type="primary", disabled=busy or not allowed, key="train_start"):
+    started = request_training([config], data, store, manager)
+    if started:
+        [(job, attached)] = started
+        st.session_state[JOB_KEY] = job
+        watch_job(job, manager)
+        if attached:
+            st.toast(
+                "Someone on this server already trains these exact settings: you joined that run."
+            )
+        busy = not job.monitor.snapshot().is_final
 if busy:
     st.caption("Training runs in the background: you can visit other pages and come back.")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import secrets
 import sys
 import weakref
 from collections.abc import Iterable, Mapping
@@ -13,8 +13,8 @@ from typing import Any
 import streamlit as st
 
 from cifar_core import constants as C
-from cifar_core.data import Cifar10, DataError, configured_dir, load_cifar10, needs_download
-from cifar_core.jobs import JobManager, load_preset
+from cifar_core.data import Cifar10, DataError, needs_download, shared_data
+from cifar_core.jobs import JobManager, LimitError, load_preset, shared_manager
 from cifar_core.runs import RunStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -134,13 +134,6 @@ WATCH_KEY = "training_watch"  # ties this session's watch of that job to the ses
 AUGMENT_KEY = "augment_params"  # AugmentParams.to_dict() the Augmentation lab handed over
 
 
-@st.cache_resource(show_spinner=False, max_entries=1)
-def _cached_data(local_dir: str | None) -> Cifar10:
-    # One read-only copy for every session of this server process (keyed by the source,
-    # so changing CIFAR10_DIR and restarting picks up the new data).
-    return load_cifar10()
-
-
 def get_data() -> Cifar10 | None:
     """The data set, loading (or downloading, the first time) with a visible status.
 
@@ -153,11 +146,11 @@ def get_data() -> Cifar10 | None:
                 expanded=True,
             ) as status:
                 st.write("Keras saves it under ~/.keras/datasets, so this happens once.")
-                data = _cached_data(configured_dir())
+                data = shared_data()
                 status.update(label="CIFAR-10 downloaded.", state="complete", expanded=False)
             return data
         with st.spinner("Loading CIFAR-10…"):
-            return _cached_data(configured_dir())
+            return shared_data()  # one read-only copy for every session of this process
     except DataError as exc:
         st.error(f"**CIFAR-10 could not be loaded.** {exc}", icon="⚠️")
         return None
@@ -168,18 +161,68 @@ def get_store() -> RunStore:
     return RunStore()
 
 
-@st.cache_resource(show_spinner=False)
 def get_manager() -> JobManager:
-    """The process-wide training queue ($CIFAR_MAX_TRAININGS at once, default 1)."""
-    raw = os.environ.get(C.ENV_MAX_TRAININGS, "").strip()
-    return JobManager(int(raw) if raw.isdigit() else C.DEFAULT_MAX_TRAININGS)
+    """The process-wide training queue ($CIFAR_MAX_TRAININGS at once, default 1).
+
+    A bad limit setting is shown on every page that trains, with the defaults in use.
+    """
+    manager = shared_manager()
+    if manager.setting_problem:
+        st.error(f"A server setting is wrong: {manager.setting_problem}", icon="⚠️")
+    return manager
+
+
+OWNER_KEY = "session_owner"  # a random id of this browser session, for per-session limits
+
+
+def session_owner() -> str:
+    """A random id for this session (no personal data): the job manager's per-session limit."""
+    if OWNER_KEY not in st.session_state:
+        st.session_state[OWNER_KEY] = secrets.token_hex(8)
+    return st.session_state[OWNER_KEY]
+
+
+def duration_text(seconds: float) -> str:
+    """'about 4 min' / 'about 40 s': a rough duration for estimates."""
+    if seconds >= 90:
+        return f"about {round(seconds / 60)} min"
+    return f"about {max(5, round(seconds / 5) * 5)} s"
+
+
+# Before Train is pressed: how long this will take here, or why the server will not take it.
+def budget_ui(configs: list, manager: JobManager) -> bool:
+    """Show the estimated training time, or the limit a config breaks; True if it may start."""
+    problems = [p for c in configs if (p := manager.limits.check_config(c))]
+    if problems:
+        st.error(problems[0], icon="⏱️")
+        return False
+    seconds = sum(manager.estimate_seconds(c) for c in configs)
+    limit = manager.limits.max_run_minutes
+    st.caption(
+        f"⏱️ Estimated time on this server: {duration_text(seconds)} once it starts "
+        f"(each run is stopped and saved at {limit:g} min)."
+    )
+    return True
+
+
+def request_training(configs: list, data: Cifar10, store, manager: JobManager) -> list | None:
+    """Start or join the runs of one request for this session; None after showing why not."""
+    try:
+        return manager.start_request(configs, data, store, owner=session_owner())
+    except LimitError as exc:
+        st.error(str(exc), icon="⏱️")
+        return None
 
 
 class _Watch:
-    """A token in one session's state: when Streamlit drops the session, its jobs lose a watcher."""
+    """A token in one session's state: when Streamlit drops the session, its jobs lose a watcher.
+
+    The release runs inside garbage collection, in whatever thread collects: it only queues
+    the detach (JobManager.release_later), never takes a lock.
+    """
 
     def __init__(self, jobs: list[object], manager: JobManager) -> None:
-        self.releases = [weakref.finalize(self, manager.detach, job) for job in jobs]
+        self.releases = [weakref.finalize(self, manager.release_later, job) for job in jobs]
 
     def forget(self) -> None:
         """Stop/Leave already detached: do not detach again when the session ends."""

@@ -241,7 +241,7 @@ def png_bytes() -> bytes:
 
 
 @pytest.mark.slow
-def test_an_uploaded_photo_gets_top_three_from_each_network(page_with_runs):
+def test_an_uploaded_photo_gets_top_three_from_each_network(page_with_runs, monkeypatch):
     at = page_with_runs
     at.file_uploader(key="svd_upload").upload("photo.png", png_bytes(), "image/png").run()
     assert not at.exception, at.exception
@@ -253,6 +253,16 @@ def test_an_uploaded_photo_gets_top_three_from_each_network(page_with_runs):
     assert "what the networks see: 32×32 pixels" in image_captions(at)
     assert "Traceback" not in text
 
+    from cifar_core import images, look_inside
+
+    decodes = count_calls(monkeypatch, images, "decode_image")
+    predictions = count_calls(monkeypatch, look_inside, "predict_image")
+    at.run()
+    at.radio(key="svd_x_axis").set_value("seconds").run()
+    assert not at.exception, at.exception
+    assert (decodes, predictions) == ([], [])  # reruns reuse the decoded photo and guesses
+    assert sum(m.value.startswith(("**shallow**", "**deep**")) for m in at.markdown) == 2
+
 
 def test_a_file_that_is_not_an_image_gives_a_clear_error(page_with_runs):
     at = page_with_runs
@@ -260,6 +270,36 @@ def test_a_file_that_is_not_an_image_gives_a_clear_error(page_with_runs):
     assert not at.exception, at.exception
     (error,) = at.error
     assert "not an image" in error.value
+
+
+def count_calls(monkeypatch, module, name: str) -> list[int]:
+    """Count the calls of module.name (the page imports it afresh on every rerun)."""
+    calls: list[int] = []
+    real = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_an_upload_is_decoded_once_across_reruns(page_with_runs, monkeypatch):
+    from cifar_core import images
+
+    decodes = count_calls(monkeypatch, images, "decode_image")
+    at = page_with_runs
+    at.file_uploader(key="svd_upload").upload("notes.png", b"not an image", "image/png").run()
+    at.run()
+    at.radio(key="svd_x_axis").set_value("seconds").run()  # any widget change reruns the page
+    assert not at.exception, at.exception
+    assert "not an image" in at.error[0].value
+    assert len(decodes) == 1
+    at.file_uploader(key="svd_upload").upload("other.png", b"still not", "image/png").run()
+    assert len(decodes) == 2 and "not an image" in at.error[0].value
+    at.file_uploader(key="svd_upload").clear().run()
+    assert "svd_upload_decoded" not in at.session_state
 
 
 # --- Run both ------------------------------------------------------------------------------------

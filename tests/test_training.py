@@ -138,3 +138,74 @@ def test_error_after_start_marks_run_failed(sample_data, tmp_store, monkeypatch)
     (info,) = tmp_store.list_runs()
     assert info.status == FAILED
     assert "MemoryError" in tmp_store.load(info.run_id).status["message"]
+
+
+def test_seeded_model_ignores_the_process_wide_seed():
+    # Before: the job seeded Keras process-wide and then built the model, so another thread
+    # (a second training, a look-inside call) could change a run's initial weights.
+    import keras
+    import numpy as np
+
+    from cifar_core.models import build_model
+
+    keras.utils.set_random_seed(1)
+    first = build_model("deep", seed=7).get_weights()
+    keras.utils.set_random_seed(12345)
+    second = build_model("deep", seed=7).get_weights()
+    other = build_model("deep", seed=8).get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    assert not np.array_equal(first[0], other[0])
+    # Each layer draws from its own seed: no two kernels of the same shape are equal.
+    kernels = [w for w in first if w.ndim > 1]
+    assert not np.array_equal(kernels[0][..., :3, :], kernels[1][..., :3, :])
+
+
+def test_shuffle_order_ignores_the_process_wide_seed(sample_data):
+    import numpy as np
+    import tensorflow as tf
+
+    indices = np.arange(300)
+
+    def epoch_orders():
+        ds = make_dataset(sample_data.x_train, sample_data.y_train, indices, 64, shuffle_seed=3)
+        return [np.concatenate([y.numpy().argmax(1) for _, y in ds]) for _ in range(2)]
+
+    tf.random.set_seed(1)
+    first = epoch_orders()
+    tf.random.set_seed(999)
+    second = epoch_orders()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    assert not np.array_equal(first[0], first[1])  # a new order every epoch
+    ds = make_dataset(sample_data.x_train, sample_data.y_train, indices, 64, shuffle_seed=3)
+    assert int(ds.cardinality()) == 5  # Keras still knows the epoch's length
+
+
+@pytest.mark.slow
+def test_same_seed_same_result_while_another_thread_reseeds(sample_data, tmp_store):
+    import threading
+
+    import keras
+
+    stop = threading.Event()
+    reseeds = []
+
+    def reseed_all_the_time():  # what another session's training or look-inside did
+        while not stop.is_set():
+            keras.utils.set_random_seed(len(reseeds))
+            reseeds.append(1)
+
+    cfg = TrainConfig(**{**TINY, "model": "shallow", "train_size": 200})
+    results = []
+    for disturb in (False, True):
+        noise = threading.Thread(target=reseed_all_the_time, daemon=True)
+        if disturb:
+            noise.start()
+        job = JobManager(1).submit(TrainingJob(cfg, sample_data, tmp_store))
+        assert wait_for(job, 120)
+        if disturb:
+            stop.set()
+            noise.join(5)
+        results.append(tmp_store.load(job.run_id))
+    assert len(reseeds) > 10  # the other thread really reseeded while the run trained
+    assert results[0].history["epochs"][0]["loss"] == results[1].history["epochs"][0]["loss"]
+    assert results[0].result["test_accuracy"] == results[1].result["test_accuracy"]
