@@ -273,10 +273,10 @@ class TrainingJob:
             self.monitor.set_status(FAILED, message)
 
     def _run(self) -> None:
+        cfg, data, monitor = self.config, self.data, self.monitor
+        monitor.set_status(PREPARING)  # before the first import of Keras, which takes seconds
         import keras
 
-        cfg, data, monitor = self.config, self.data, self.monitor
-        monitor.set_status(PREPARING)
         train_idx, val_idx = split_indices(len(data.x_train), cfg)
         # No keras.utils.set_random_seed: it is process-wide, so another training or a
         # look-inside call in another thread could change this run's draws. Every random
