@@ -255,14 +255,22 @@ class JobManager:
                 return
             self._detach_locked(job)
 
-    def stop(self, job: TrainingJob) -> bool:
+    def stop(self, job: TrainingJob, owner: str | None = None) -> bool:
         """Stop on behalf of one session: the job stops only if nobody else watches it.
+
+        Args:
+            owner: the session; a job it left no longer counts as its request, so it may
+                start another one while the shared run goes on for the others.
 
         Returns:
             True if the job was asked to stop; False if the session just left a shared job.
         """
-        if self.detach(job) > 0:
-            return False
+        with self._cond:
+            self._drain_released()
+            if owner in self._owners:
+                self._owners[owner] = [j for j in self._owners[owner] if j is not job]
+            if self._detach_locked(job) > 0:
+                return False
         job.monitor.request_stop()
         return True
 

@@ -37,6 +37,7 @@ from pages.ui_common import (
     request_training,
     require_app_navigation,
     save_widget_values,
+    session_owner,
     teacher_preset,
     unwatch_job,
     watch_job,
@@ -165,7 +166,7 @@ def shared_config_ui(n_available: int) -> tuple[TrainConfig, TrainConfig]:
 def stop_both(jobs: list[TrainingJob]) -> None:
     # Stops each job only if no other session watches it; otherwise this session leaves it.
     for job in jobs:
-        manager.stop(job)
+        manager.stop(job, session_owner())
     unwatch_job(key=WATCH_KEY)
     st.session_state[LEFT_KEY] = id(jobs)
 

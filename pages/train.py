@@ -23,6 +23,7 @@ from pages.ui_common import (
     request_training,
     require_app_navigation,
     save_widget_values,
+    session_owner,
     teacher_preset,
     unwatch_job,
     watch_job,
@@ -175,7 +176,7 @@ def live_panel() -> None:
         label = "Leave this shared run" if watchers > 1 else "Stop"
         if st.button(label, key="train_stop", disabled=snap.stop_requested):
             # Stop only if nobody else watches; otherwise just this session leaves.
-            if not manager.stop(job):
+            if not manager.stop(job, session_owner()):
                 st.session_state.pop(JOB_KEY, None)
             unwatch_job()
             st.rerun(scope="app")

@@ -231,3 +231,35 @@ def test_one_manager_and_one_data_set_whatever_the_caches_do(cifar_dir, monkeypa
     st.cache_resource.clear()
     st.cache_data.clear()
     assert get_manager() is manager and get_data() is data
+
+
+def test_leaving_a_shared_run_frees_the_session_to_train_something_else(blocked, sample_data, tmp_store):
+    manager, _ = blocked
+    shared, _ = manager.start(TrainConfig(**TINY), sample_data, tmp_store, owner="a")
+    manager.start(TrainConfig(**TINY), sample_data, tmp_store, owner="b")
+    assert manager.stop(shared, owner="a") is False  # "Leave this shared run": b still watches
+    mine, attached = manager.start(
+        TrainConfig(**{**TINY, "seed": 3}), sample_data, tmp_store, owner="a"
+    )
+    assert not attached and mine is not shared
+    for job in (shared, mine):
+        job.monitor.request_stop()
+        assert wait_for(job, 30)
+
+
+def test_the_queue_prunes_the_run_store_but_never_a_watched_run(sample_data, tmp_path, monkeypatch):
+    from cifar_core.runs import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    manager = JobManager(1)
+    watched, _ = manager.start(TrainConfig(**TINY), sample_data, store)
+    assert wait_for(watched, 180)
+    for seed in (2, 3):
+        job = manager.submit(TrainingJob(TrainConfig(**{**TINY, "seed": seed}), sample_data, store))
+        assert wait_for(job, 180)
+    assert len(store.list_runs()) == 3
+    monkeypatch.setenv("CIFAR_RUNS_MAX_COUNT", "1")
+    newest, _ = manager.start(TrainConfig(**{**TINY, "seed": 4}), sample_data, store)
+    assert wait_for(newest, 180)
+    # Over budget: the oldest runs nobody watches went; the watched ones stay (even over it).
+    assert {info.run_id for info in store.list_runs()} == {watched.run_id, newest.run_id}
