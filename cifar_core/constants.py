@@ -78,8 +78,13 @@ DEFAULT_MAX_QUEUE = 8
 # own; used only for queue-time estimates.
 EXPECTED_IMAGES_PER_SECOND = {"deep": 450.0, "shallow": 900.0}
 
-# How often (seconds) the live view polls a running job.
+# How often (seconds) the live view polls a running job: once a second, and less often when a
+# class watches one job, so that all its watchers together poll it about POLL_BUDGET_PER_SECOND
+# times a second (30 watchers: every 3 s each) — a class costs the training it watches a
+# bounded share of the CPU, whatever its size, up to MAX_POLL_SECONDS.
 POLL_SECONDS = 1.0
+POLL_BUDGET_PER_SECOND = 10
+MAX_POLL_SECONDS = 5.0
 
 # How many test images the result grid shows.
 RESULT_GRID_SIZE = 24

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import queue
 import threading
@@ -376,6 +377,17 @@ class JobManager:
             slots.sort()
             slots[0] += self.estimate_seconds(other.config)
         return min(slots)
+
+    def poll_seconds(self, jobs: TrainingJob | list[TrainingJob]) -> float:
+        """How often a session should poll these jobs: 1 s, slower as more sessions watch.
+
+        Whole seconds, so the interval changes only when the audience grows or shrinks by
+        about POLL_BUDGET_PER_SECOND sessions.
+        """
+        jobs = jobs if isinstance(jobs, list) else [jobs]
+        audience = max((self.watchers(job) for job in jobs), default=1)
+        seconds = math.ceil(audience / C.POLL_BUDGET_PER_SECOND) * C.POLL_SECONDS
+        return float(min(C.MAX_POLL_SECONDS, max(C.POLL_SECONDS, seconds)))
 
     def active_run_ids(self) -> set[str]:
         """Run ids of jobs alive in this process (their "running" status is real)."""

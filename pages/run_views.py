@@ -10,7 +10,6 @@ import streamlit as st
 
 from cifar_core import constants as C
 from cifar_core import live_view
-from cifar_core.charts import confusion_heatmap, per_class_bars
 from cifar_core.data import Cifar10
 from cifar_core.evaluation import framed, pick_grid
 from cifar_core.models import count_params
@@ -69,12 +68,21 @@ def config_summary(config: dict) -> str:
     )
 
 
+# What the curves show (under each chart of a saved run; once under the live charts).
+CURVES_NOTE = (
+    "per batch (thin line: Keras' running mean within the epoch; in long runs each point "
+    "averages a group of batches, and the light band spans its lowest to highest batch) and at "
+    "the end of each epoch for training and validation (dashed, with dots)."
+)
+
+
 def curves(
     batches: list | tuple,
     epochs: list | tuple,
     config: dict,
     key: str,
     cache_key: Hashable | None = None,
+    notes: bool = True,
 ) -> None:
     """Loss and accuracy charts side by side.
 
@@ -83,6 +91,8 @@ def curves(
             full per-batch list (downsampled, so any run length costs the same to chart).
         cache_key: a live job's Snapshot.chart_key: the charts are then built once per
             version for every session watching (live_view.LIVE_CHARTS) and re-emitted as is.
+        notes: write what the curves show under each chart (the live panel writes it once,
+            outside its polled fragment).
     """
     cfg = TrainConfig.from_dict(config)
     steps = -(-cfg.split_sizes()[0] // cfg.batch_size)
@@ -91,12 +101,8 @@ def curves(
     for column, metric in ((left, "loss"), (right, "accuracy")):
         # A ready spec with Arrow data: Streamlit sends it without re-validating or converting.
         column.vega_lite_chart(spec=specs[metric], width="stretch", key=f"{key}_{metric}")
-        column.caption(
-            f"{metric.capitalize()} per batch (thin line: Keras' running mean within the epoch; "
-            "in long runs each point averages a group of batches, and the light band spans its "
-            "lowest to highest batch) and at the end of each epoch for training and validation "
-            "(dashed, with dots)."
-        )
+        if notes:
+            column.caption(f"{metric.capitalize()} {CURVES_NOTE}")
 
 
 def live_status(snap: Snapshot, config: dict, wait_seconds: float | None = None) -> None:
@@ -246,23 +252,20 @@ def show_run(run: Run, data: Cifar10 | None, key: str = "run", status: str | Non
         st.warning("This run has no test results (it did not get that far).")
         return
     metrics_row(run)
-    curves(run.history.get("batches", []), run.history.get("epochs", []), run.config, key)
+    # A saved run does not change: its charts are built once for every session that shows it
+    # (when a shared run ends, all its watchers rerun this in the same second).
+    run_key = (str(run.path), run.status.get("updated"))
+    history = run.history
+    curves(history.get("batches", []), history.get("epochs", []), run.config, key, run_key)
     names = run.result.get("class_names", list(C.CLASS_NAMES))
+    specs = live_view.saved_run_specs(run_key, run.result, names)
     left, right = st.columns(2)
-    left.altair_chart(
-        confusion_heatmap(run.result["confusion_matrix"], names),
-        width="stretch",
-        key=f"{key}_confusion",
-    )
+    left.vega_lite_chart(spec=specs["confusion"], width="stretch", key=f"{key}_confusion")
     left.caption(
         "Rows: the true class; columns: what the network said. The diagonal holds the correct "
         "answers; a big number off the diagonal is a pair of classes the network mixes up."
     )
-    right.altair_chart(
-        per_class_bars(run.result["per_class_accuracy"], names),
-        width="stretch",
-        key=f"{key}_per_class",
-    )
+    right.vega_lite_chart(spec=specs["per_class"], width="stretch", key=f"{key}_per_class")
     right.caption("Share of each class's test images the network classified correctly.")
     st.subheader("Test images: prediction vs truth")
     prediction_grid(run, data, key)

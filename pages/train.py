@@ -34,6 +34,7 @@ require_app_navigation()
 PICKER_KEY = "train_run_picker"  # the saved-runs select box
 PENDING_VIEW_KEY = "train_pending_view"  # a run to select in it on the next full run
 HANDLED_KEY = "train_handled_job"  # id of the job whose end we already reacted to
+POLL_KEY = "train_poll_seconds"  # the live panel's current polling interval
 
 st.title("Train a CNN on CIFAR-10")
 st.markdown(
@@ -164,7 +165,8 @@ def live_panel() -> None:
     job: TrainingJob = st.session_state[JOB_KEY]
     snap = job.monitor.snapshot()
     config = job.config.to_dict()
-    st.markdown(run_views.config_summary(config))
+    if not snap.is_final and manager.poll_seconds(job) != st.session_state.get(POLL_KEY):
+        st.rerun(scope="app")  # the audience changed: poll at the matching rate (below)
     watchers = manager.watchers(job)
     if watchers > 1:
         st.caption(
@@ -184,7 +186,9 @@ def live_panel() -> None:
     if (snap.batches or snap.epochs) and not saved:  # once saved, the results below show them
         # Built once per curve version for every watching session; a poll with nothing new
         # re-emits the same charts (Streamlit drops elements a fragment run does not emit).
-        run_views.curves(snap.batches, snap.epochs, config, key="live", cache_key=snap.chart_key)
+        run_views.curves(
+            snap.batches, snap.epochs, config, key="live", cache_key=snap.chart_key, notes=False
+        )
     if snap.is_final and st.session_state.get(HANDLED_KEY) != id(job):
         # The job just ended: show its saved run below, once, with a full rerun.
         st.session_state[HANDLED_KEY] = id(job)
@@ -234,8 +238,13 @@ if busy:
 
 if job is not None:
     st.header("Training")
-    # Poll once a second while the job is alive; a finished job is drawn once.
-    st.fragment(run_every=C.POLL_SECONDS if busy else None)(live_panel)()
+    st.markdown(run_views.config_summary(job.config.to_dict()))
+    # Poll while the job is alive (every second; less often when a class watches it, see
+    # JobManager.poll_seconds); a finished job is drawn once. Only what changes is inside.
+    st.session_state[POLL_KEY] = manager.poll_seconds(job) if busy else None
+    st.fragment(run_every=st.session_state[POLL_KEY])(live_panel)()
+    if busy:
+        st.caption(f"Loss and accuracy {run_views.CURVES_NOTE}")
 
 st.header("Results")
 runs = store.list_runs(active_ids=manager.active_run_ids())

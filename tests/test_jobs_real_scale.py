@@ -263,3 +263,16 @@ def test_the_queue_prunes_the_run_store_but_never_a_watched_run(sample_data, tmp
     assert wait_for(newest, 180)
     # Over budget: the oldest runs nobody watches went; the watched ones stay (even over it).
     assert {info.run_id for info in store.list_runs()} == {watched.run_id, newest.run_id}
+
+
+@pytest.mark.parametrize(
+    ("watchers", "seconds"), [(1, 1.0), (10, 1.0), (11, 2.0), (30, 3.0), (45, 5.0), (200, 5.0)]
+)
+def test_a_class_polls_a_shared_run_less_often_each(blocked, sample_data, tmp_store, watchers, seconds):
+    manager, _ = blocked
+    for _ in range(watchers):
+        job, _ = manager.start(TrainConfig(**TINY), sample_data, tmp_store)
+    assert manager.poll_seconds(job) == seconds
+    assert manager.poll_seconds([job]) == seconds
+    job.monitor.request_stop()
+    assert wait_for(job, 30)
