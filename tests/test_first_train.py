@@ -3,7 +3,7 @@
 A real `streamlit run app.py`, started with the repository's own .streamlit/config.toml (no
 command-line override, unlike tests/browser_util.streamlit_process, which turns the file
 watcher off and so could never see this), driven by three sessions over the real websocket
-(tests/ws_client.py, no Chromium): one student on the Augmentation lab moving the rotation
+(tests/st_client.py, no Chromium): one student on the Augmentation lab moving the rotation
 slider back and forth, one pressing Train on a fresh server, and one pressing Train a moment
 later, while TensorFlow imports. From the first click until the run is saved (TensorFlow's
 import, the model build, the first fit steps, the checkpoint, evaluation, saving) every lab
@@ -39,9 +39,9 @@ import pytest
 from cifar_core.runs import RunStore
 from tests.browser_util import REPO, free_port, is_streamlit_server, wait_for_health
 from tests.conftest import sample_dir
+from tests.st_client import StClient
 
-pytest.importorskip("websockets")
-from tests.ws_client import StreamlitSession  # noqa: E402 — needs websockets
+pytest.importorskip("websockets")  # StClient's socket
 
 TARGET_S = 0.5  # the issue's target for a slider preview of the Augmentation lab
 # Asserted: the target plus room for scheduling noise on a shared 2-core machine (under a load
@@ -122,25 +122,30 @@ def saved_status(runs: Path) -> str | None:
 
 async def first_training(base_url: str, runs: Path) -> dict:
     async with (
-        StreamlitSession(base_url, "augmentation_lab") as lab,
-        StreamlitSession(base_url, "train") as first,
-        StreamlitSession(base_url, "train") as second,
+        StClient(base_url, "augmentation_lab", name="lab") as lab,
+        StClient(base_url, "train", name="first") as first,
+        StClient(base_url, "train", name="second") as second,
     ):
-        await lab.run()
-        await first.run()
-        await second.run()
+        sessions = (lab, first, second)
+        for session in sessions:  # each page's first run (requested on connecting)
+            await session.wait_rendered()
         values = [15.0, 0.0]  # the slider goes back and forth
 
+        async def rotate(value: float) -> float:
+            """Seconds from the slider move until the server finished that rerun."""
+            move = lab.set_widget(ROTATION, double_array_value={"data": [value]})  # a list
+            return await lab.timed(move)
+
         async def preview() -> float:
-            seconds = await lab.set_widget(ROTATION, values[len(previews) % 2])
-            assert any(e.WhichOneof("type") == "imgs" for e in lab.elements), lab.text()
+            seconds = await rotate(values[len(previews) % 2])
+            assert lab.find(type="imgs"), lab.texts()
             return seconds
 
         previews: list[tuple[float, float]] = []
-        before = [await lab.set_widget(ROTATION, values[i % 2]) for i in range(4)]
+        before = [await rotate(values[i % 2]) for i in range(4)]
         with HealthProbe(base_url) as health:
             start = time.perf_counter()
-            first_click = await first.click("train_start")
+            first_click = await first.timed(first.click("train_start"))
             second_click = None
             status = None
             while True:
@@ -149,7 +154,7 @@ async def first_training(base_url: str, runs: Path) -> dict:
                 if status not in (None, "running") or elapsed > TRAINING_TIMEOUT_S:
                     break
                 if second_click is None and elapsed > 1.0:  # while TensorFlow imports
-                    second_click = await second.click("train_start")
+                    second_click = await second.timed(second.click("train_start"))
                 previews.append((round(elapsed, 1), await preview()))
                 await asyncio.sleep(PAUSE_S)
         return {
@@ -160,6 +165,9 @@ async def first_training(base_url: str, runs: Path) -> dict:
             "health": health.latencies,
             "status": status,
             "seconds": time.perf_counter() - start,
+            "errors": {
+                s.name: s.errors + s.exceptions for s in sessions if s.errors or s.exceptions
+            },
         }
 
 
@@ -174,6 +182,7 @@ def test_first_train_does_not_freeze_the_augmentation_lab(tmp_path: Path):
     with app_server(env) as base_url:
         r = asyncio.run(first_training(base_url, runs))
 
+    assert not r["errors"], r["errors"]  # pages raised, the socket closed, media went missing
     assert r["status"] == "finished", (
         f"the first training ended {r['status']!r} after {r['seconds']:.0f} s"
     )
