@@ -52,7 +52,6 @@ JOBS_KEY = "svd_jobs"  # the (shallow, deep) TrainingJobs this session started o
 WATCH_KEY = "svd_watch"  # this session's watch of those two jobs (ui_common.watch_job)
 LEFT_KEY = "svd_left"  # id of the job pair this session stopped or left
 SETTINGS_KEY = "svd_settings"  # the shared-config widgets' values, kept between pages
-POLL_KEY = "svd_poll_seconds"  # the live panel's current polling interval
 HANDLED_KEY = "svd_handled_jobs"  # id of the job pair whose end we already reacted to
 PENDING_KEY = "svd_pending_pair"  # run ids to select in the pickers on the next full run
 RUN_KEYS = ("svd_run_a", "svd_run_b")  # the two run pickers
@@ -176,9 +175,6 @@ def stop_both(jobs: list[TrainingJob]) -> None:
 def live_panel() -> None:
     jobs: list[TrainingJob] = st.session_state[JOBS_KEY]
     snaps = [job.monitor.snapshot() for job in jobs]
-    alive = not all(s.is_final for s in snaps)
-    if alive and manager.poll_seconds(jobs) != st.session_state.get(POLL_KEY):
-        st.rerun(scope="app")  # the audience changed: poll at the matching rate
     labels = [job.config.model for job in jobs]
     for column, job, snap in zip(st.columns(len(jobs)), jobs, snaps, strict=True):
         with column:
@@ -252,10 +248,9 @@ def run_both_ui(data: Cifar10 | None, store: RunStore, manager: JobManager) -> N
             busy = not all(j.monitor.snapshot().is_final for j in jobs)
     if jobs is not None:
         st.caption("Training runs in the background: you can visit other pages and come back.")
-        # Poll while a job is alive (every second; less often when a class watches, see
+        # Poll while a job is alive: every second, less often when a class watches (see
         # JobManager.poll_seconds); finished jobs are drawn once.
-        st.session_state[POLL_KEY] = manager.poll_seconds(jobs) if busy else None
-        st.fragment(run_every=st.session_state[POLL_KEY])(live_panel)()
+        st.fragment(run_every=manager.poll_seconds(jobs) if busy else None)(live_panel)()
 
 
 # --- 3. Which two runs -----------------------------------------------------------------------

@@ -34,7 +34,6 @@ require_app_navigation()
 PICKER_KEY = "train_run_picker"  # the saved-runs select box
 PENDING_VIEW_KEY = "train_pending_view"  # a run to select in it on the next full run
 HANDLED_KEY = "train_handled_job"  # id of the job whose end we already reacted to
-POLL_KEY = "train_poll_seconds"  # the live panel's current polling interval
 
 st.title("Train a CNN on CIFAR-10")
 st.markdown(
@@ -165,8 +164,6 @@ def live_panel() -> None:
     job: TrainingJob = st.session_state[JOB_KEY]
     snap = job.monitor.snapshot()
     config = job.config.to_dict()
-    if not snap.is_final and manager.poll_seconds(job) != st.session_state.get(POLL_KEY):
-        st.rerun(scope="app")  # the audience changed: poll at the matching rate (below)
     watchers = manager.watchers(job)
     if watchers > 1:
         st.caption(
@@ -239,10 +236,11 @@ if busy:
 if job is not None:
     st.header("Training")
     st.markdown(run_views.config_summary(job.config.to_dict()))
-    # Poll while the job is alive (every second; less often when a class watches it, see
-    # JobManager.poll_seconds); a finished job is drawn once. Only what changes is inside.
-    st.session_state[POLL_KEY] = manager.poll_seconds(job) if busy else None
-    st.fragment(run_every=st.session_state[POLL_KEY])(live_panel)()
+    # Poll while the job is alive: every second, less often when this session joined a run a
+    # class already watches (JobManager.poll_seconds; fixed until the next full run, so
+    # nobody reruns the whole page just because others joined). A finished job is drawn
+    # once. Only what changes is inside the fragment.
+    st.fragment(run_every=manager.poll_seconds(job) if busy else None)(live_panel)()
     if busy:
         st.caption(f"Loss and accuracy {run_views.CURVES_NOTE}")
 
