@@ -38,6 +38,8 @@ from cifar_core.runs import (
 # How many training images to score for the "does your model remember?" comparison.
 MEMBERSHIP_SAMPLE = 1000
 PREDICT_BATCH = 256
+# Batches make_dataset keeps ready ahead of the model (a fixed prefetch: autotuning is off).
+PREFETCH_BATCHES = 2
 
 
 @dataclass(frozen=True)
@@ -140,9 +142,20 @@ def make_dataset(
         shuffle_seed: reshuffle every epoch with this seed; None keeps the order.
         augment: an in-graph function applied to each float batch (training only).
 
-    The shuffle is a numpy permutation per epoch drawn from (shuffle_seed, epoch), not
-    tf.data's shuffle: that one mixes in TensorFlow's process-wide seed, which any other
-    thread may set, and then "same seed, same result" (and sharing runs) would break.
+    The shuffle is a stateless permutation per pass over the data, keyed by (shuffle_seed,
+    pass number), not tf.data's shuffle: that one mixes in TensorFlow's process-wide seed,
+    which any other thread may set, and then "same seed, same result" (and sharing runs)
+    would break. A pass takes its number when its first batch is read, so an iterator that
+    Keras makes and never reads takes none. No Python generator: `from_generator` also sets
+    glibc's M_TRIM_THRESHOLD for the whole process, after which every allocation of 128 kB
+    or more is a fresh mmap (a numpy gather of one batch: ~10x slower).
+
+    Autotuning is off. An autotuned iterator runs an optimisation thread whose sleep doubles
+    up to 60 s, and in TF 2.21 its teardown can miss the wake-up (the cancellation callback
+    notifies before the cancelled flag is set), so it blocks until that thread's next wake-up.
+    Keras drops the training iterator at every epoch end and the validation one after every
+    validation pass: on the full data set that was up to a minute of idle process per epoch.
+    A one-op gather needs no tuning; a fixed prefetch keeps the next batches ready.
     """
     import tensorflow as tf
 
@@ -160,21 +173,24 @@ def make_dataset(
 
     indices = np.asarray(indices, dtype=np.int64)
     if shuffle_seed is None:
-        ds = tf.data.Dataset.from_tensor_slices(indices).batch(batch_size)
+        ds = tf.data.Dataset.from_tensor_slices(indices)
     else:
-        passes = iter(range(2**31))  # one new order each time Keras iterates the data set
+        rows = tf.constant(indices)
+        seed = tf.constant(shuffle_seed, tf.int64)
+        passes = tf.Variable(0, dtype=tf.int64, trainable=False)  # passes begun so far
 
-        def batches_of_one_pass():  # (B,) indices, a fresh seeded order every pass
-            order = np.random.default_rng([shuffle_seed, next(passes)]).permutation(indices)
-            for start in range(0, len(order), batch_size):
-                yield order[start : start + batch_size]
+        def one_pass(_: Any) -> Any:  # runs when an iterator reads its first element
+            number = passes.assign_add(1) - 1
+            order = tf.random.experimental.stateless_shuffle(rows, tf.stack([seed, number]))
+            return tf.data.Dataset.from_tensor_slices(order)
 
-        ds = tf.data.Dataset.from_generator(
-            batches_of_one_pass, output_signature=tf.TensorSpec([None], tf.int64)
-        )
+        ds = tf.data.Dataset.from_tensors(0).flat_map(one_pass)
         # Known length: Keras shows progress and sizes epochs as with the tensor slices.
-        ds = ds.apply(tf.data.experimental.assert_cardinality(-(-len(indices) // batch_size)))
-    return ds.map(load).prefetch(tf.data.AUTOTUNE)
+        ds = ds.apply(tf.data.experimental.assert_cardinality(len(indices)))
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    ds = ds.batch(batch_size).map(load).prefetch(PREFETCH_BATCHES)
+    return ds.with_options(options)
 
 
 def make_optimizer(name: str, learning_rate: float) -> Any:

@@ -209,3 +209,52 @@ def test_same_seed_same_result_while_another_thread_reseeds(sample_data, tmp_sto
     assert len(reseeds) > 10  # the other thread really reseeded while the run trained
     assert results[0].history["epochs"][0]["loss"] == results[1].history["epochs"][0]["loss"]
     assert results[0].result["test_accuracy"] == results[1].result["test_accuracy"]
+
+
+def test_shuffle_is_a_fresh_seeded_permutation_per_pass_without_autotuning():
+    """Every pass yields all rows once in a new order; the orders follow the seed only.
+
+    Regression for the idle minute at epoch ends on the full data set: an autotuned
+    iterator's teardown (Keras drops one at every epoch end and after every validation pass)
+    could wait for its optimisation thread's next wake-up, up to 60 s away. The pipeline
+    now runs without autotuning, so there is no such thread to wait for.
+    """
+    import tensorflow as tf
+
+    n = 600
+    images = np.zeros((n, 32, 32, 3), np.uint8)
+    images[:, 0, 0, 0], images[:, 0, 0, 1] = np.arange(n) % 256, np.arange(n) // 256
+    labels = np.arange(n) % 10
+    indices = np.arange(1, n, 2)  # 300 rows, 5 batches of 64
+
+    def one_pass(ds) -> np.ndarray:  # the rows a full pass read, in order
+        pixels = [np.rint(x.numpy()[:, 0, 0, :2] * 255).astype(int) for x, _ in ds]
+        return np.concatenate([p[:, 0] + 256 * p[:, 1] for p in pixels])
+
+    def passes(seed: int, count: int, global_seed: int) -> tuple[object, list[np.ndarray]]:
+        ds = make_dataset(images, labels, indices, 64, shuffle_seed=seed)
+        orders = []
+        for k in range(count):
+            tf.random.set_seed(global_seed + k)  # what another session may do at any time
+            orders.append(one_pass(ds))
+        return ds, orders
+
+    ds, first = passes(7, 3, global_seed=1)
+    assert int(ds.cardinality()) == 5
+    assert ds.options().autotune.enabled is False
+    assert all(np.array_equal(np.sort(order), indices) for order in first)  # each row once
+    assert len({order.tobytes() for order in first}) == 3  # a new order every pass
+    _, again = passes(7, 3, global_seed=999)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not np.array_equal(passes(8, 1, global_seed=1)[1][0], first[0])
+
+    # As Keras uses it: iterators made and never read take no pass; a pass read only as far
+    # as the epoch's batches (never to its end) still counts as one.
+    ds = make_dataset(images, labels, indices, 64, shuffle_seed=7)
+    unread = [iter(ds) for _ in range(3)]
+    del unread
+    assert np.array_equal(one_pass(ds), first[0])
+    partial = iter(ds)
+    next(partial)
+    del partial
+    assert np.array_equal(one_pass(ds), first[2])
