@@ -80,10 +80,10 @@ EXPECTED_IMAGES_PER_SECOND = {"deep": 450.0, "shallow": 900.0}
 
 # How often (seconds) the live view polls a running job: once a second, and less often for a
 # session that joins a job many already watch — every ceil(watchers / POLL_BUDGET_PER_SECOND)
-# seconds, at most MAX_POLL_SECONDS — so a class of 30 joining one run polls it about 18
-# times a second in all instead of 30, and a class of 50 about 23 instead of 50.
+# seconds, at most MAX_POLL_SECONDS — so a class of 30 joining one run polls it about 12
+# times a second in all instead of 30, and a class of 50 about 16 instead of 50.
 POLL_SECONDS = 1.0
-POLL_BUDGET_PER_SECOND = 10
+POLL_BUDGET_PER_SECOND = 5
 MAX_POLL_SECONDS = 5.0
 
 # How many test images the result grid shows.

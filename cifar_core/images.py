@@ -164,3 +164,10 @@ def to_cifar_size(image: np.ndarray) -> np.ndarray:
         (CIFAR_SIZE, CIFAR_SIZE), resample=Image.Resampling.LANCZOS, reducing_gap=3.0
     )
     return np.array(small, dtype=np.uint8)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """An RGB uint8 image as PNG bytes (encoded once, then shown by any number of sessions)."""
+    out = io.BytesIO()
+    Image.fromarray(image).save(out, format="PNG")
+    return out.getvalue()

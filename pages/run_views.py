@@ -12,6 +12,7 @@ from cifar_core import constants as C
 from cifar_core import live_view
 from cifar_core.data import Cifar10
 from cifar_core.evaluation import framed, pick_grid
+from cifar_core.images import png_bytes
 from cifar_core.models import count_params
 from cifar_core.monitor import (
     CANCELLED,
@@ -161,26 +162,37 @@ def prediction_grid(run: Run, data: Cifar10 | None, key: str) -> None:
     """Test images with true and predicted labels; mistakes framed red and marked ✗."""
     if not run.has(PREDICTIONS_FILE):
         return
-    preds = load_predictions(str(run.path.parent), run.run_id)
-    probs = preds["test_probs"].astype(np.float32)
-    y_true = preds["test_labels"].astype(np.int64)
-    if data is None or len(data.x_test) != len(y_true):
+    seed = st.session_state.get(f"{key}_grid_seed", 0)
+
+    def build() -> tuple[list[bytes], list[str]] | None:
+        preds = load_predictions(str(run.path.parent), run.run_id)
+        probs = preds["test_probs"].astype(np.float32)
+        y_true = preds["test_labels"].astype(np.int64)
+        if data is None or len(data.x_test) != len(y_true):
+            return None
+        y_pred = probs.argmax(axis=1)
+        names = run.result.get("class_names", list(C.CLASS_NAMES))
+        images, captions = [], []
+        for i in pick_grid(y_true, y_pred, C.RESULT_GRID_SIZE, seed):
+            ok = bool(y_pred[i] == y_true[i])
+            images.append(png_bytes(framed(data.x_test[i], ok)))
+            mark = "✓" if ok else "✗"
+            captions.append(
+                f"{mark} {names[y_pred[i]]} {probs[i, y_pred[i]]:.0%} · true: {names[y_true[i]]}"
+            )
+        return images, captions
+
+    # Encoded once per run and grid for every session (a shared run's watchers all show it).
+    source = data.source if data is not None else None
+    grid = live_view.LIVE_CHARTS.get(
+        ("grid", str(run.path), run.status.get("updated"), seed, source), build
+    )
+    if grid is None:
         st.caption(
             "The test images of this run are not loaded (different data set), so the grid is hidden."
         )
         return
-    y_pred = probs.argmax(axis=1)
-    seed = st.session_state.get(f"{key}_grid_seed", 0)
-    names = run.result.get("class_names", list(C.CLASS_NAMES))
-    chosen = pick_grid(y_true, y_pred, C.RESULT_GRID_SIZE, seed)
-    images, captions = [], []
-    for i in chosen:
-        ok = bool(y_pred[i] == y_true[i])
-        images.append(framed(data.x_test[i], ok))
-        mark = "✓" if ok else "✗"
-        captions.append(
-            f"{mark} {names[y_pred[i]]} {probs[i, y_pred[i]]:.0%} · true: {names[y_true[i]]}"
-        )
+    images, captions = grid
     st.image(images, caption=captions, width=110)
     st.caption(
         "Test images the network never saw during training. Green frame and ✓: correct; red frame "

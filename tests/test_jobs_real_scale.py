@@ -266,7 +266,7 @@ def test_the_queue_prunes_the_run_store_but_never_a_watched_run(sample_data, tmp
 
 
 @pytest.mark.parametrize(
-    ("watchers", "seconds"), [(1, 1.0), (10, 1.0), (11, 2.0), (30, 3.0), (45, 5.0), (200, 5.0)]
+    ("watchers", "seconds"), [(1, 1.0), (5, 1.0), (6, 2.0), (15, 3.0), (21, 5.0), (200, 5.0)]
 )
 def test_a_class_polls_a_shared_run_less_often_each(blocked, sample_data, tmp_store, watchers, seconds):
     manager, _ = blocked
