@@ -25,6 +25,16 @@ def errors(at) -> str:
     return " ".join(e.value for e in at.error)
 
 
+def form(page: str, **sliders: int):
+    """Open a page, set its sliders by key, rerun; the page must not raise."""
+    at = open_app(page)
+    for key, value in sliders.items():
+        at.slider(key=key).set_value(value)
+    at.run()
+    assert not at.exception
+    return at
+
+
 def test_the_form_shows_the_estimate_before_train_is_pressed(app_env, limits):
     limits(max_run_minutes=12)
     at = open_app("pages/train.py")
@@ -36,11 +46,7 @@ def test_the_form_shows_the_estimate_before_train_is_pressed(app_env, limits):
 
 def test_a_run_over_the_budget_is_refused_on_the_form(app_env, limits):
     limits(max_image_epochs=2_000)
-    at = open_app("pages/train.py")
-    at.slider(key="train_size").set_value(1000)
-    at.slider(key="train_epochs").set_value(3)
-    at.run()
-    assert not at.exception
+    at = form("pages/train.py", train_size=1000, train_epochs=3)
     assert "3,000 image-passes" in errors(at) and "at most 2 epochs" in errors(at)
     assert at.button(key="train_start").disabled
     at.slider(key="train_epochs").set_value(2)
@@ -50,11 +56,7 @@ def test_a_run_over_the_budget_is_refused_on_the_form(app_env, limits):
 
 def test_shallow_vs_deep_checks_both_runs(app_env, limits):
     limits(max_image_epochs=2_000)
-    at = open_app("pages/shallow_vs_deep.py")
-    at.slider(key="svd_train_size").set_value(1000)
-    at.slider(key="svd_epochs").set_value(3)
-    at.run()
-    assert not at.exception
+    at = form("pages/shallow_vs_deep.py", svd_train_size=1000, svd_epochs=3)
     assert "image-passes" in errors(at) and at.button(key="svd_start").disabled
 
 
@@ -68,16 +70,12 @@ def test_a_full_queue_is_said_when_train_is_pressed(app_env, limits, sample_data
     blocker = manager.submit(Blocker(TrainConfig(train_size=200, seed=99), sample_data, tmp_store))
     try:
         # Another student's request waits behind the running one: the queue (of 1) is full.
-        at_other = open_app("pages/train.py")
-        at_other.slider(key="train_size").set_value(200)
-        at_other.slider(key="train_epochs").set_value(1)
+        at_other = form("pages/train.py", train_size=200, train_epochs=1)
         at_other.button(key="train_start").click()
         at_other.run()
         assert not at_other.exception
         queued = at_other.session_state["training_job"]
-        at = open_app("pages/train.py")
-        at.slider(key="train_size").set_value(300)
-        at.slider(key="train_epochs").set_value(1)
+        at = form("pages/train.py", train_size=300, train_epochs=1)
         at.button(key="train_start").click()
         at.run()
         assert not at.exception
