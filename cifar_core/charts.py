@@ -44,7 +44,7 @@ def curve_frame(
     """The rows of `curve_rows` as a DataFrame, plus each batch point's min–max range.
 
     Columns: epoch (x), value, lo, hi, series. A batch point that merges several batches
-    (monitor.BatchSeries) has lo/hi = the lowest and highest batch value it covers; a single
+    (curve_points.BatchSeries) has lo/hi = the lowest and highest batch value it covers; a single
     batch has lo = hi = value; epoch rows have none (NaN). Non-finite values are left out.
     """
     spe = max(1, steps_per_epoch)
@@ -136,7 +136,7 @@ def training_curve(
     """Loss or accuracy over training: a thin per-batch line (with its min–max band) plus
     end-of-epoch points, from a DataFrame (Streamlit ships it as Arrow).
 
-    Pass bounded batch points (monitor.BatchSeries, or monitor.downsample_batches of a full
+    Pass bounded batch points (curve_points.BatchSeries, or curve_points.downsample_batches of a full
     list) so the chart costs the same for any run length.
     """
     frame = curve_frame(batches, epochs, metric, steps_per_epoch)

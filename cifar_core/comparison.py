@@ -236,7 +236,7 @@ def batch_rows(label: str, batches: Sequence[dict], steps_per_epoch: int) -> lis
     """Per-batch training rows (Keras' running means) for a live chart, x in epochs and seconds.
 
     A batch at step b of epoch e sits at x = (e − 1) + b / steps_per_epoch, as on the Train page.
-    Bounded points (monitor.BatchSeries) sit at their last batch and carry loss_min/loss_max
+    Bounded points (curve_points.BatchSeries) sit at their last batch and carry loss_min/loss_max
     and accuracy_min/accuracy_max; a plain batch gets its own value for both.
     """
     return [
@@ -249,7 +249,7 @@ def batch_rows(label: str, batches: Sequence[dict], steps_per_epoch: int) -> lis
             "accuracy": _finite(b.get("accuracy")),
             "val_loss": None,
             "val_accuracy": None,
-            # A merged point (monitor.BatchSeries) spans its lowest to highest batch.
+            # A merged point (curve_points.BatchSeries) spans its lowest to highest batch.
             **{
                 f"{m}_{end}": _finite(b.get(f"{m}_{end}", b.get(m)))
                 for m in ("loss", "accuracy")

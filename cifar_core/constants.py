@@ -97,7 +97,7 @@ DEFAULT_RUNS_MAX_MB = 2000
 DEFAULT_RUNS_MAX_COUNT = 100
 RUNS_RUNNING_GRACE_SECONDS = 30 * 60
 
-# Live curves at constant cost (see monitor.BatchSeries): a run keeps at most this many
+# Live curves at constant cost (see curve_points.BatchSeries): a run keeps at most this many
 # per-batch points, merging neighbours (mean, min and max) as it grows, so a chart of a
 # 62,500-batch run costs what one of 500 batches does. Even, so that pairs merge evenly.
 MAX_CURVE_POINTS = 500

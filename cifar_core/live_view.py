@@ -32,7 +32,7 @@ from cifar_core.charts import curve_frame, training_curve_chart
 from cifar_core.comparison import batch_rows, curve_rows
 from cifar_core.comparison_charts import comparison_curves_chart
 from cifar_core.comparison_charts import curve_frame as comparison_frame
-from cifar_core.monitor import downsample_batches
+from cifar_core.curve_points import downsample_batches
 
 METRICS: tuple[str, ...] = ("loss", "accuracy")
 # Fixed dataset names: new data under an unchanged spec update the browser's chart in place.

@@ -10,7 +10,7 @@ import pytest
 from cifar_core import charts as CH
 from cifar_core import comparison as K
 from cifar_core import comparison_charts as CC
-from cifar_core.monitor import downsample_batches
+from cifar_core.curve_points import downsample_batches
 
 
 def test_curve_rows_put_batches_and_epochs_on_one_axis():

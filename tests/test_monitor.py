@@ -9,11 +9,8 @@ import numpy as np
 import pytest
 
 from cifar_core import constants as C
-from cifar_core.monitor import (
-    BatchSeries,
-    TrainingMonitor,
-    downsample_batches,
-)
+from cifar_core.curve_points import BatchSeries, downsample_batches
+from cifar_core.monitor import TrainingMonitor
 
 SPE, BATCH, N_TRAIN = 1250, 32, 40_000  # 50 epochs of 40,000 images at batch 32: 62,500 batches
 
