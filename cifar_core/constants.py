@@ -65,7 +65,7 @@ LEARNING_RATES: tuple[float, ...] = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0
 # How many trainings may run at the same time in one server process (2-core host → 1).
 DEFAULT_MAX_TRAININGS = 1
 
-# Limits a teacher can change (see jobs.Limits). On a 2-core host the deep net trains about
+# Limits a teacher can change (see limits.Limits). On a 2-core host the deep net trains about
 # 500–800 images/s, so 200,000 image-passes (e.g. 20,000 images × 10 epochs, or the full
 # 40,000 × 5) is about 5–7 minutes; a class of 30 with distinct settings then waits at most
 # MAX_QUEUE runs. The wall-clock limit bounds what a budget cannot: a slow machine or a

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import queue
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
-from pathlib import Path
 
 from cifar_core import constants as C
 from cifar_core.data import Cifar10
+from cifar_core.limits import LimitError, Limits
 from cifar_core.memory import limit_malloc_arenas, release_free_memory
 from cifar_core.monitor import CANCELLED, FAILED, FINISHED, STOPPED
 from cifar_core.runs import RunBudget, RunStore
@@ -22,72 +20,6 @@ from cifar_core.training import TrainConfig, TrainingJob
 
 # Finished jobs kept for attaching (a later identical request gets the saved result at once).
 KEEP_FINISHED = 64
-
-
-class LimitError(ValueError):
-    """A training request is over one of the server's limits; the message says which and why."""
-
-
-def _env_number(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number, got {raw!r}.") from exc
-    if value <= 0:
-        raise ValueError(f"{name} must be above 0, got {raw!r}.")
-    return value
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one student may ask of a shared server; the teacher sets them (environment or Secrets).
-
-    Attributes:
-        max_image_epochs: training-set size × epochs of one run ($CIFAR_MAX_IMAGE_EPOCHS):
-            the work a run asks for, whatever the batch size.
-        max_run_minutes: wall-clock limit of one run's training ($CIFAR_MAX_RUN_MINUTES); at
-            the limit the run stops after its current batch and is saved as stopped.
-        max_queue: runs that may wait for a slot ($CIFAR_MAX_QUEUE); joining a run that is
-            already queued or running (identical settings) never counts.
-        per_session: queued or running requests per browser session (a Shallow vs deep pair
-            is one request).
-    """
-
-    max_image_epochs: int = C.DEFAULT_MAX_IMAGE_EPOCHS
-    max_run_minutes: float = C.DEFAULT_MAX_RUN_MINUTES
-    max_queue: int = C.DEFAULT_MAX_QUEUE
-    per_session: int = 1
-
-    @classmethod
-    def from_env(cls) -> Limits:
-        """The limits from the environment, defaults where unset; ValueError names a bad one."""
-        return cls(
-            max_image_epochs=int(_env_number(C.ENV_MAX_IMAGE_EPOCHS, C.DEFAULT_MAX_IMAGE_EPOCHS)),
-            max_run_minutes=_env_number(C.ENV_MAX_RUN_MINUTES, C.DEFAULT_MAX_RUN_MINUTES),
-            max_queue=int(_env_number(C.ENV_MAX_QUEUE, C.DEFAULT_MAX_QUEUE)),
-        )
-
-    def check_config(self, config: TrainConfig) -> str | None:
-        """Why this config is over the per-run budget, with what to change; None if it fits."""
-        work = config.train_size * config.epochs
-        if work <= self.max_image_epochs:
-            return None
-        fit_epochs = self.max_image_epochs // config.train_size
-        fit_size = self.max_image_epochs // config.epochs // C.TRAIN_SIZE_STEP * C.TRAIN_SIZE_STEP
-        options = []
-        if fit_epochs >= C.EPOCHS_MIN:
-            options.append(f"at most {fit_epochs} epochs with {config.train_size:,} images")
-        if fit_size >= C.TRAIN_SIZE_MIN:
-            options.append(f"at most {fit_size:,} images with {config.epochs} epochs")
-        fix = f" Choose {' or '.join(options)}." if options else ""
-        return (
-            f"This run asks for {config.train_size:,} images × {config.epochs} epochs = "
-            f"{work:,} image-passes; this server allows {self.max_image_epochs:,} per run so "
-            f"that everyone gets a turn.{fix}"
-        )
 
 
 class JobManager:
@@ -437,40 +369,3 @@ def wait_for(job: TrainingJob, timeout: float = 600.0) -> bool:
     if job.thread is not None:
         job.thread.join(max(0.0, deadline - time.monotonic()))
     return job.thread is not None and not job.thread.is_alive()
-
-
-def load_preset(value: str | None = None) -> dict:
-    """The teacher's preset: default Train settings for everyone on this server.
-
-    Set the environment variable CIFAR_PRESET to a JSON object, or to the path of a JSON
-    file, with any TrainConfig fields, e.g. {"model": "deep", "train_size": 2000, "epochs": 3}.
-
-    Args:
-        value: the setting (default: $CIFAR_PRESET).
-
-    Returns:
-        The preset's fields ({} when unset), checked by TrainConfig.
-
-    Raises:
-        ValueError: naming what is wrong with the preset.
-    """
-    value = (os.environ.get(C.ENV_PRESET, "") if value is None else value).strip()
-    if not value:
-        return {}
-    source = "CIFAR_PRESET"
-    if not value.startswith("{"):
-        path = Path(value).expanduser()
-        if not path.is_file():
-            raise ValueError(f"CIFAR_PRESET points to {path}, which is not a file.")
-        source, value = str(path), path.read_text()
-    try:
-        preset = json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{source} is not valid JSON: {exc}") from exc
-    if not isinstance(preset, dict):
-        raise ValueError(f"{source} must be a JSON object of Train settings.")
-    unknown = set(preset) - set(TrainConfig().to_dict())
-    if unknown:
-        raise ValueError(f"{source} has unknown settings: {', '.join(sorted(unknown))}.")
-    TrainConfig(**preset)  # raises a clear ValueError for a bad value
-    return preset

@@ -14,7 +14,8 @@ import streamlit as st
 
 from cifar_core import constants as C
 from cifar_core.data import Cifar10, DataError, needs_download, shared_data
-from cifar_core.jobs import JobManager, LimitError, load_preset, shared_manager
+from cifar_core.jobs import JobManager, shared_manager
+from cifar_core.limits import LimitError, load_preset
 from cifar_core.runs import RunStore
 
 REPO = Path(__file__).resolve().parents[1]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cifar_core.jobs import Limits, shared_manager
+from cifar_core.jobs import shared_manager
+from cifar_core.limits import Limits
 from tests.conftest import open_app
 
 

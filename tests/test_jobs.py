@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from cifar_core.jobs import JobManager, load_preset, wait_for
+from cifar_core.jobs import JobManager, wait_for
+from cifar_core.limits import load_preset
 from cifar_core.monitor import FINISHED, QUEUED, STOPPED
 from cifar_core.training import TrainConfig
 from tests.conftest import wait_until

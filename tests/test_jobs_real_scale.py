@@ -11,7 +11,8 @@ import threading
 
 import pytest
 
-from cifar_core.jobs import JobManager, LimitError, Limits, wait_for
+from cifar_core.jobs import JobManager, wait_for
+from cifar_core.limits import LimitError, Limits
 from cifar_core.monitor import CANCELLED, FAILED, QUEUED, STOPPED
 from cifar_core.training import TrainConfig, TrainingJob
 from tests.conftest import wait_until
