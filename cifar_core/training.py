@@ -23,6 +23,7 @@ from cifar_core.monitor import (
     STOPPED,
     TrainingMonitor,
 )
+from cifar_core.run_disk import describe_write_error, is_storage_error
 from cifar_core.runs import (
     ARCHITECTURE_FILE,
     BEST_WEIGHTS_FILE,
@@ -31,8 +32,6 @@ from cifar_core.runs import (
     RESULT_FILE,
     WEIGHTS_FILE,
     RunStore,
-    describe_write_error,
-    is_storage_error,
 )
 
 # How many training images to score for the "does your model remember?" comparison.

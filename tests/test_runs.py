@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cifar_core import run_disk as D
 from cifar_core import runs as R
 
 
@@ -304,13 +305,13 @@ def test_prune_removes_the_oldest_beyond_the_count(tmp_store):
     (tmp_store.root / "not-a-run").mkdir()
     (tmp_store.root / "20260101-080000-ABCDEF").mkdir()  # not a generated id
     (tmp_store.root / "20260101-080000-abcdef").write_text("a file, not a folder")
-    removed = tmp_store.prune(set(), R.RunBudget(max_mb=1000, max_count=3))
+    removed = tmp_store.prune(set(), D.RunBudget(max_mb=1000, max_count=3))
     assert removed == ids[:2]
     assert remaining(tmp_store) == ids[2:]
     assert (tmp_store.root / "not-a-run").is_dir()
     assert (tmp_store.root / "20260101-080000-ABCDEF").is_dir()
     assert (tmp_store.root / "20260101-080000-abcdef").is_file()
-    assert tmp_store.prune(set(), R.RunBudget(max_mb=1000, max_count=3)) == []
+    assert tmp_store.prune(set(), D.RunBudget(max_mb=1000, max_count=3)) == []
 
 
 def test_prune_keeps_protected_and_live_running_runs(tmp_store):
@@ -318,7 +319,7 @@ def test_prune_keeps_protected_and_live_running_runs(tmp_store):
     for run_id in ids[1:3]:
         tmp_store.set_status(run_id, R.RUNNING)  # no job protects them: only their age
     settle(tmp_store.path(ids[2]), age=2 * R.RUNS_RUNNING_GRACE_SECONDS)
-    removed = tmp_store.prune({ids[0]}, R.RunBudget(max_mb=1000, max_count=3))
+    removed = tmp_store.prune({ids[0]}, D.RunBudget(max_mb=1000, max_count=3))
     # ids[0] protected, ids[1] running and written just now; ids[2] running but long silent.
     assert removed == [ids[2], ids[3]]
     assert remaining(tmp_store) == [ids[0], ids[1], ids[4]]  # over budget, as it must be
@@ -333,7 +334,7 @@ def test_prune_removes_the_oldest_beyond_the_size_and_damaged_ones_too(tmp_store
     assert set(usage) == {*ids, damaged.name}
     assert all(300_000 <= size < 302_000 for size in usage.values())
     assert tmp_store.total_mb() == pytest.approx(sum(usage.values()) / 2**20)
-    removed = tmp_store.prune(budget=R.RunBudget(max_mb=0.7, max_count=100))
+    removed = tmp_store.prune(budget=D.RunBudget(max_mb=0.7, max_count=100))
     assert removed == [damaged.name, ids[0], ids[1]]
     assert remaining(tmp_store) == ids[2:]
     assert tmp_store.total_mb() <= 0.7
@@ -349,7 +350,7 @@ def test_prune_never_deletes_through_a_link(tmp_store, tmp_path):
     link.symlink_to(outside, target_is_directory=True)
     inner = tmp_store.path(ids[0]) / "inner-link"
     inner.symlink_to(outside, target_is_directory=True)  # a link inside a removed run
-    removed = tmp_store.prune(set(), R.RunBudget(max_mb=0.000001, max_count=1))
+    removed = tmp_store.prune(set(), D.RunBudget(max_mb=0.000001, max_count=1))
     assert removed == [ids[0]]
     assert (outside / "precious.txt").read_text() == "keep me"
     assert link.is_symlink() and (link / R.CONFIG_FILE).exists()
@@ -370,16 +371,16 @@ def test_prune_is_fine_when_a_folder_vanishes_meanwhile(tmp_store, monkeypatch):
         real_rmtree(path, *args, **kwargs)
 
     monkeypatch.setattr(R.shutil, "rmtree", removed_by_someone_else)
-    assert tmp_store.prune(set(), R.RunBudget(max_mb=1000, max_count=2)) == [ids[1]]
+    assert tmp_store.prune(set(), D.RunBudget(max_mb=1000, max_count=2)) == [ids[1]]
     assert remaining(tmp_store) == ids[2:]
 
 
 def test_the_budget_comes_from_the_environment(tmp_store, monkeypatch):
-    assert R.RunBudget.from_env({}) == R.RunBudget(2000, 100)
-    assert R.RunBudget.from_env({"CIFAR_RUNS_MAX_MB": "50.5", "CIFAR_RUNS_MAX_COUNT": "7"}) == (
-        R.RunBudget(50.5, 7)
+    assert D.RunBudget.from_env({}) == D.RunBudget(2000, 100)
+    assert D.RunBudget.from_env({"CIFAR_RUNS_MAX_MB": "50.5", "CIFAR_RUNS_MAX_COUNT": "7"}) == (
+        D.RunBudget(50.5, 7)
     )
-    bad = R.RunBudget.from_env({"CIFAR_RUNS_MAX_MB": "lots", "CIFAR_RUNS_MAX_COUNT": "0"})
+    bad = D.RunBudget.from_env({"CIFAR_RUNS_MAX_MB": "lots", "CIFAR_RUNS_MAX_COUNT": "0"})
     assert (bad.max_mb, bad.max_count) == (2000, 100) and len(bad.notes) == 2
     assert "CIFAR_RUNS_MAX_MB='lots'" in bad.notes[0]
     ids = make_runs(tmp_store, 3)
@@ -414,7 +415,7 @@ def test_a_failed_write_says_what_happened(tmp_store, monkeypatch, code, words):
     monkeypatch.setattr(R.os, "replace", failing_replace(code))
     with pytest.raises(OSError) as caught:
         tmp_store.write_json(run_id, R.HISTORY_FILE, {"epochs": []})
-    message = R.describe_write_error(caught.value, tmp_store.root, run_id)
+    message = D.describe_write_error(caught.value, tmp_store.root, run_id)
     assert f"run {run_id}" in message.lower() and str(tmp_store.root) in message
     for word in words:
         assert word in message, message
@@ -433,11 +434,11 @@ def test_an_error_without_errno_is_recognised_by_its_words(tmp_path):
         except OSError as inner:
             raise RuntimeError("saving the model failed") from inner
     except RuntimeError as exc:
-        message = R.describe_write_error(exc, tmp_path)
+        message = D.describe_write_error(exc, tmp_path)
         wrapped = exc
     assert message.startswith("The server's disk is full, so this run")
-    assert R.is_storage_error(wrapped) and not R.is_storage_error(ValueError("bad config"))
-    assert R.is_storage_error(OSError(errno.EROFS, "Read-only file system"))
+    assert D.is_storage_error(wrapped) and not D.is_storage_error(ValueError("bad config"))
+    assert D.is_storage_error(OSError(errno.EROFS, "Read-only file system"))
 
 
 def test_a_file_in_place_of_the_runs_folder(tmp_path):
@@ -445,7 +446,7 @@ def test_a_file_in_place_of_the_runs_folder(tmp_path):
     store = R.RunStore(tmp_path / "runs")
     with pytest.raises(OSError) as caught:
         store.create(store.new_run_id(), {})
-    assert "a file stands where a folder should be" in R.describe_write_error(
+    assert "a file stands where a folder should be" in D.describe_write_error(
         caught.value, store.root
     )
 
@@ -473,7 +474,7 @@ def test_a_full_disk_is_reported_and_set_status_still_raises(tiny_disk):
     with pytest.raises(OSError) as caught:
         store.write_json(run_id, R.HISTORY_FILE, {"batches": [{"loss": 1.0}] * 20_000})
     assert caught.value.errno == errno.ENOSPC
-    message = R.describe_write_error(caught.value, store.root, run_id)
+    message = D.describe_write_error(caught.value, store.root, run_id)
     assert message.startswith(f"The server's disk is full, so run {run_id} could not be saved")
     assert not [p for p in store.path(run_id).iterdir() if ".tmp" in p.name]  # space given back
     store.set_status(run_id, "failed", message)  # there is room for the status again
@@ -496,14 +497,14 @@ def test_a_read_only_runs_folder_is_reported(tiny_disk):
     with pytest.raises(OSError) as caught:
         store.set_status(run_id, "failed", "x")
     assert caught.value.errno == errno.EROFS
-    message = R.describe_write_error(caught.value, store.root, run_id)
+    message = D.describe_write_error(caught.value, store.root, run_id)
     assert (
         f"The runs folder {store.root} is not writable" in message and "CIFAR_RUNS_DIR" in message
     )
     with pytest.raises(OSError) as caught:
         store.create(store.new_run_id(), {})
-    assert "is not writable" in R.describe_write_error(caught.value, store.root)
+    assert "is not writable" in D.describe_write_error(caught.value, store.root)
     assert store.list_runs()[0].status == "finished" and store.load(run_id).history
-    assert store.prune(set(), R.RunBudget(max_mb=1, max_count=1)) == []  # nothing to remove
-    assert store.prune(set(), R.RunBudget(max_mb=0.00001, max_count=1)) == []  # cannot: skipped
+    assert store.prune(set(), D.RunBudget(max_mb=1, max_count=1)) == []  # nothing to remove
+    assert store.prune(set(), D.RunBudget(max_mb=0.00001, max_count=1)) == []  # cannot: skipped
     assert json.loads((store.path(run_id) / R.STATUS_FILE).read_text())["status"] == "finished"
