@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from cifar_core import run_disk as D
+from cifar_core import run_files as F
 from cifar_core import runs as R
 
 
@@ -129,13 +130,13 @@ def test_history_csv_takes_every_column(tmp_store):
 
 def spy_reads(monkeypatch) -> list[str]:
     names: list[str] = []
-    real = R._read_file
+    real = F._read_file
 
     def read(path: Path) -> bytes:
         names.append(path.name)
         return real(path)
 
-    monkeypatch.setattr(R, "_read_file", read)
+    monkeypatch.setattr(F, "_read_file", read)
     return names
 
 
@@ -181,8 +182,8 @@ def test_an_unchanged_run_is_not_read_again_and_a_changed_one_is(tmp_store, monk
     tmp_store.list_runs()
     shutil.rmtree(tmp_store.path(ids[0]))
     assert [i.run_id for i in tmp_store.list_runs()] == [ids[1]]
-    assert os.path.abspath(tmp_store.path(ids[1])) in R._SUMMARIES
-    assert os.path.abspath(tmp_store.path(ids[0])) not in R._SUMMARIES  # forgotten
+    assert os.path.abspath(tmp_store.path(ids[1])) in F._SUMMARIES
+    assert os.path.abspath(tmp_store.path(ids[0])) not in F._SUMMARIES  # forgotten
 
 
 # --- Damaged folders: listed, never raising -----------------------------------------------------
@@ -217,7 +218,7 @@ DAMAGE = {
 def test_a_damaged_file_is_listed_as_damaged_and_load_says_why(tmp_store, case):
     name, content, message = DAMAGE[case]
     good, bad = "20260101-080000-aaaaaa", "20260101-090000-bbbbbb"
-    make_run(tmp_store, good, created=R._id_time(good))
+    make_run(tmp_store, good, created=F._id_time(good))
     make_run(tmp_store, bad)
     path = tmp_store.path(bad) / name
     path.unlink()
@@ -229,7 +230,7 @@ def test_a_damaged_file_is_listed_as_damaged_and_load_says_why(tmp_store, case):
     by_id = {i.run_id: i for i in infos}
     assert by_id[good].status == "finished"
     assert by_id[bad].status == R.DAMAGED and message in by_id[bad].problem, by_id[bad].problem
-    assert by_id[bad].created == R._id_time(bad)  # sorted by its id's time
+    assert by_id[bad].created == F._id_time(bad)  # sorted by its id's time
     assert [i.run_id for i in infos] == [bad, good]
     assert message in by_id[bad].label and all(i.label for i in infos)
     with pytest.raises(R.RunStoreError, match="is damaged") as caught:
@@ -259,7 +260,7 @@ def test_a_missing_created_falls_back_to_the_id_time(tmp_store):
     make_run(tmp_store, run_id)
     (tmp_store.path(run_id) / R.STATUS_FILE).write_text('{"status": "finished"}')
     (info,) = tmp_store.list_runs()
-    assert info.status == "finished" and info.created == R._id_time(run_id)
+    assert info.status == "finished" and info.created == F._id_time(run_id)
 
 
 @pytest.mark.parametrize("content", [b"garbage", b"null", b'{"status": "running", "created": "x"}'])
@@ -270,7 +271,7 @@ def test_set_status_replaces_a_damaged_status(tmp_store, content):
     tmp_store.set_status(run_id, "failed", "boom")
     status = tmp_store.load(run_id).status
     assert status["status"] == "failed" and status["message"] == "boom"
-    assert status["created"] == R._id_time(run_id)
+    assert status["created"] == F._id_time(run_id)
 
 
 def test_set_status_keeps_created_and_extra(tmp_store):
@@ -289,7 +290,7 @@ def make_runs(store: R.RunStore, n: int, blob: int = 0, status: str = "finished"
     ids = []
     for k in range(n):
         run_id = f"2026010{k + 1}-080000-{k:06x}"
-        make_run(store, run_id, status=status, created=R._id_time(run_id))
+        make_run(store, run_id, status=status, created=F._id_time(run_id))
         if blob:
             (store.path(run_id) / R.MODEL_FILE).write_bytes(b"\0" * blob)
         ids.append(run_id)
@@ -356,7 +357,7 @@ def test_prune_never_deletes_through_a_link(tmp_store, tmp_path):
     assert link.is_symlink() and (link / R.CONFIG_FILE).exists()
     assert link.name not in tmp_store.disk_usage()
     with pytest.raises(R.RunStoreError):
-        R._remove_run_folder(tmp_store.root, link)
+        F._remove_run_folder(tmp_store.root, link)
     assert (outside / "precious.txt").exists()
 
 
@@ -370,7 +371,7 @@ def test_prune_is_fine_when_a_folder_vanishes_meanwhile(tmp_store, monkeypatch):
             raise FileNotFoundError(errno.ENOENT, "gone", str(path))
         real_rmtree(path, *args, **kwargs)
 
-    monkeypatch.setattr(R.shutil, "rmtree", removed_by_someone_else)
+    monkeypatch.setattr(F.shutil, "rmtree", removed_by_someone_else)
     assert tmp_store.prune(set(), D.RunBudget(max_mb=1000, max_count=2)) == [ids[1]]
     assert remaining(tmp_store) == ids[2:]
 
