@@ -37,6 +37,11 @@ class LiveMonitorCallback(keras.callbacks.Callback):
         self.time_limited = False
         self._epoch = 0
         self._start = time.monotonic()
+        # For the run's phases (perf_counter seconds): when the first batch ended, and the
+        # time spent in validation passes (Keras calls on_test_* for them inside fit).
+        self.first_batch_end: float | None = None
+        self.validation_seconds = 0.0
+        self._test_start = 0.0
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._start = time.monotonic()
@@ -44,7 +49,15 @@ class LiveMonitorCallback(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch = epoch
 
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        self._test_start = time.perf_counter()
+
+    def on_test_end(self, logs: dict | None = None) -> None:
+        self.validation_seconds += time.perf_counter() - self._test_start
+
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.first_batch_end is None:
+            self.first_batch_end = time.perf_counter()
         # Keras gives running means since the start of the epoch, not the batch's own values.
         size = min(self.batch_size, self.n_train - batch * self.batch_size)
         self.monitor.add_batch(self._epoch, batch, logs or {}, size)

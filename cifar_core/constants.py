@@ -31,6 +31,8 @@ ENV_MAX_QUEUE = "CIFAR_MAX_QUEUE"  # runs that may wait for a training slot
 ENV_RUNS_MAX_MB = "CIFAR_RUNS_MAX_MB"  # run-store budget: total size of the runs folder
 ENV_RUNS_MAX_COUNT = "CIFAR_RUNS_MAX_COUNT"  # run-store budget: number of saved runs
 ENV_PRESET = "CIFAR_PRESET"  # the teacher's default Train settings (JSON or a JSON file)
+ENV_PRECISION = "CIFAR_PRECISION"  # auto (measure), float32 or bfloat16 (see precision.py)
+ENV_WARMUP = "CIFAR_WARMUP"  # 0: no background warm-up of TensorFlow, data and precision
 DEFAULT_RUNS_DIR = "runs"
 
 # Model names and their labels in the UI.
@@ -74,7 +76,7 @@ DEFAULT_MAX_IMAGE_EPOCHS = 200_000
 DEFAULT_MAX_RUN_MINUTES = 15.0
 DEFAULT_MAX_QUEUE = 8
 
-# Training speed on a 2-core CPU (images/s, measured here) until this server has measured its
+# Training speed in float32 on a 2-core CPU (images/s, measured here) until this server has measured its
 # own; used only for queue-time estimates.
 EXPECTED_IMAGES_PER_SECOND = {"deep": 450.0, "shallow": 900.0}
 

@@ -11,6 +11,7 @@ import time
 from collections import OrderedDict
 
 from cifar_core import constants as C
+from cifar_core import precision
 from cifar_core.data import Cifar10
 from cifar_core.limits import LimitError, Limits
 from cifar_core.memory import limit_malloc_arenas, release_free_memory
@@ -52,8 +53,9 @@ class JobManager:
         self._owners: dict[str, list[TrainingJob]] = {}  # session → its latest request
         # Sessions that ended, reported by garbage collection: see release_later.
         self._released: queue.SimpleQueue[TrainingJob] = queue.SimpleQueue()
-        # Measured training speed per model (images/s), for queue estimates.
-        self._speed: dict[str, float] = dict(C.EXPECTED_IMAGES_PER_SECOND)
+        # Measured training speed per model (images/s) once a run of it finished, for queue
+        # estimates; until then EXPECTED_IMAGES_PER_SECOND scaled by the precision's speed-up.
+        self._speed: dict[str, float] = {}
 
     # --- starting, sharing and watching ---
 
@@ -283,7 +285,7 @@ class JobManager:
         Capped at the per-run time limit: no run trains longer.
         """
         n_train, n_val = config.split_sizes()
-        speed = self._speed.get(config.model, min(self._speed.values()))
+        speed = self._speed.get(config.model) or expected_speed(config.model)
         # validation and test passes cost about a third of a training step per image
         seconds = (n_train * config.epochs + (n_val * config.epochs + C.FULL_TEST_SIZE) / 3) / speed
         return min(seconds, self.limits.max_run_minutes * 60 + C.FULL_TEST_SIZE / 3 / speed)
@@ -333,6 +335,16 @@ class JobManager:
             return len(self._running), len(self._waiting)
 
 
+def expected_speed(model: str) -> float:
+    """Images/s a network should train at here before any run measured it: the float32 figure
+    of a 2-core CPU, times the speed-up of bfloat16 where this server measured and chose it."""
+    speed = C.EXPECTED_IMAGES_PER_SECOND[model]
+    decision = precision.known(model)
+    if decision is not None and decision.precision == precision.BFLOAT16:
+        speed *= decision.speedup or 1.0
+    return speed
+
+
 _SHARED_LOCK = threading.Lock()
 _shared_manager: JobManager | None = None
 
@@ -356,7 +368,9 @@ def shared_manager() -> JobManager:
                 limits, problem = Limits.from_env(), ""
             except ValueError as exc:
                 limits, problem = Limits(), f"{exc} The default limits apply."
-            problem = " ".join([problem, *RunBudget.from_env().notes]).strip()
+            problem = " ".join(
+                [problem, *RunBudget.from_env().notes, precision.setting()[1]]
+            ).strip()
             _shared_manager = JobManager(slots, limits)
             _shared_manager.setting_problem = problem
         return _shared_manager

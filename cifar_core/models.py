@@ -147,8 +147,16 @@ def layer_seeds(seed: int, count: int) -> list[int]:
     return [int(s) % 2**31 for s in np.random.SeedSequence(int(seed)).generate_state(count)]
 
 
+# Layers that compute in float32 whatever the precision: the logits and the softmax, so the
+# probabilities and the loss are computed at full precision (Keras' mixed-precision advice).
+FLOAT32_LAYERS = frozenset({"logits", "softmax"})
+
+
 def build_model(
-    name: str, input_shape: tuple[int, int, int] = IMAGE_SHAPE, seed: int | None = None
+    name: str,
+    input_shape: tuple[int, int, int] = IMAGE_SHAPE,
+    seed: int | None = None,
+    precision: str = "float32",
 ) -> keras.Model:
     """Build the lesson's "shallow" or "deep" CNN (uncompiled) with Keras 3.
 
@@ -158,12 +166,19 @@ def build_model(
         seed: seeds every layer's initial weights and dropout masks through the layer
             itself, so the same seed gives the same network whatever other threads do to
             Keras' process-wide seed (keras.utils.set_random_seed). None: Keras' global RNG.
+        precision: "float32", or "bfloat16" for Keras' mixed_bfloat16 policy (bfloat16
+            arithmetic, float32 weights) in every layer but FLOAT32_LAYERS. Given per layer,
+            not through Keras' process-wide policy, which other threads' models would share.
 
     Returns:
         A keras.Sequential whose layer names match `layer_table`.
     """
     import keras
 
+    from cifar_core.precision import KERAS_POLICY
+
+    if precision not in KERAS_POLICY:
+        raise ValueError(f"Unknown precision {precision!r}: choose float32 or bfloat16.")
     specs = get_architecture(name)
     seeds = iter(layer_seeds(seed, len(specs))) if seed is not None else None
 
@@ -175,6 +190,9 @@ def build_model(
             return {"seed": next(seeds)}
         return {"kernel_initializer": keras.initializers.GlorotUniform(seed=next(seeds))}
 
+    def dtype(spec: LayerSpec) -> str:
+        return "float32" if spec.name in FLOAT32_LAYERS else KERAS_POLICY[precision]
+
     layers: list[keras.layers.Layer] = [keras.Input(shape=input_shape, name="image")]
     for spec in specs:
         if spec.kind == "conv":
@@ -184,18 +202,25 @@ def build_model(
                 (KERNEL, KERNEL),
                 padding=spec.padding,
                 name=spec.name,
+                dtype=dtype(spec),
                 **seeded("conv"),
             )
         elif spec.kind in ("relu", "softmax"):
-            layer = keras.layers.Activation(spec.kind, name=spec.name)
+            layer = keras.layers.Activation(spec.kind, name=spec.name, dtype=dtype(spec))
         elif spec.kind == "maxpool":
-            layer = keras.layers.MaxPooling2D(pool_size=int(spec.size), name=spec.name)
+            layer = keras.layers.MaxPooling2D(
+                pool_size=int(spec.size), name=spec.name, dtype=dtype(spec)
+            )
         elif spec.kind == "dropout":
-            layer = keras.layers.Dropout(float(spec.size), name=spec.name, **seeded("dropout"))
+            layer = keras.layers.Dropout(
+                float(spec.size), name=spec.name, dtype=dtype(spec), **seeded("dropout")
+            )
         elif spec.kind == "flatten":
-            layer = keras.layers.Flatten(name=spec.name)
+            layer = keras.layers.Flatten(name=spec.name, dtype=dtype(spec))
         elif spec.kind == "dense":
-            layer = keras.layers.Dense(int(spec.size), name=spec.name, **seeded("dense"))
+            layer = keras.layers.Dense(
+                int(spec.size), name=spec.name, dtype=dtype(spec), **seeded("dense")
+            )
         else:  # pragma: no cover — the specs above use only the kinds handled here
             raise ValueError(f"Unknown layer kind {spec.kind!r}")
         layers.append(layer)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -23,6 +24,8 @@ from cifar_core.monitor import (
     STOPPED,
     TrainingMonitor,
 )
+from cifar_core.phases import PhaseClock
+from cifar_core.precision import FLOAT32, Decision, precision_for
 from cifar_core.run_disk import describe_write_error, is_storage_error
 from cifar_core.runs import (
     ARCHITECTURE_FILE,
@@ -203,11 +206,15 @@ def make_optimizer(name: str, learning_rate: float) -> Any:
     return keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9)
 
 
-def build_compiled(config: TrainConfig) -> Any:
-    """The lesson's model for this config, compiled with categorical cross-entropy."""
+def build_compiled(config: TrainConfig, precision: str = "float32") -> Any:
+    """The lesson's model for this config, compiled with categorical cross-entropy.
+
+    Args:
+        precision: "float32" or "bfloat16" (mixed; see precision.py).
+    """
     from cifar_core.models import build_model
 
-    model = build_model(config.model, seed=config.seed)
+    model = build_model(config.model, seed=config.seed, precision=precision)
     model.compile(
         optimizer=make_optimizer(config.optimizer, config.learning_rate),
         loss="categorical_crossentropy",
@@ -223,6 +230,28 @@ def predict_probs(model: Any, images: np.ndarray, indices: np.ndarray) -> np.nda
         for i in range(0, len(indices), PREDICT_BATCH)
     ]
     return np.concatenate(out) if out else np.zeros((0, C.NUM_CLASSES), np.float32)
+
+
+def save_model_files(model: Any, config: TrainConfig, precision: str, folder: Any) -> None:
+    """Write the model (.keras) and its weights (.weights.h5), always as float32.
+
+    A model trained in mixed bfloat16 holds float32 weights already; they are copied into the
+    float32 build of the same network, so the download computes in float32 on any computer
+    (a laptop without bfloat16 hardware would emulate it slowly) and loads in plain Keras.
+    """
+    portable = model
+    if precision != FLOAT32:
+        portable = build_compiled(config, FLOAT32)
+        portable.set_weights(model.get_weights())
+        # The optimizer's state too (step count, RMSprop/Adam averages), so that the download
+        # continues training where the run stopped, as a float32 run's download does.
+        portable.optimizer.build(portable.trainable_variables)
+        for mine, trained in zip(
+            portable.optimizer.variables, model.optimizer.variables, strict=True
+        ):
+            mine.assign(trained)
+    portable.save(folder / MODEL_FILE)
+    portable.save_weights(folder / WEIGHTS_FILE)
 
 
 def make_augment_fn(config: TrainConfig) -> Callable[[Any], Any] | None:
@@ -264,6 +293,9 @@ class TrainingJob:
         self.time_limit_s = time_limit_s
         self.run_id: str | None = None
         self.thread: threading.Thread | None = None
+        self.created = time.perf_counter()  # the queue phase counts from here
+        self.phases = PhaseClock()
+        self.precision: Decision | None = None
 
     def run(self) -> None:
         """Train, evaluate and save; any exception ends as a failed run with its message.
@@ -288,30 +320,36 @@ class TrainingJob:
             self.monitor.set_status(FAILED, message)
 
     def _run(self) -> None:
-        cfg, data, monitor = self.config, self.data, self.monitor
+        cfg, data, monitor, clock = self.config, self.data, self.monitor, self.phases
+        clock.add("queue", time.perf_counter() - self.created)
         monitor.set_status(PREPARING)  # before the first import of Keras, which takes seconds
-        import keras
+        with clock.time("import"):
+            import keras
 
-        train_idx, val_idx = split_indices(len(data.x_train), cfg)
-        # No keras.utils.set_random_seed: it is process-wide, so another training or a
-        # look-inside call in another thread could change this run's draws. Every random
-        # thing here takes the run's seed itself: the subset, the shuffle, each layer's
-        # initial weights and dropout, and the augmentation's generator.
-        train_ds = make_dataset(
-            data.x_train, data.y_train, train_idx, cfg.batch_size, cfg.seed, make_augment_fn(cfg)
-        )
-        val_ds = make_dataset(data.x_train, data.y_train, val_idx, cfg.batch_size)
-        model = build_compiled(cfg)
+            from cifar_core.callbacks import LiveMonitorCallback
+        with clock.time("precision"):
+            self.precision = precision_for(cfg.model)
 
-        self.run_id = self.store.new_run_id()
-        folder = self.store.create(self.run_id, cfg.to_dict())
-        monitor.set_run_id(self.run_id)
-        (folder / ARCHITECTURE_FILE).write_text(model.to_json())
+        with clock.time("data"):
+            train_idx, val_idx = split_indices(len(data.x_train), cfg)
+            # No keras.utils.set_random_seed: it is process-wide, so another training or a
+            # look-inside call in another thread could change this run's draws. Every random
+            # thing here takes the run's seed itself: the subset, the shuffle, each layer's
+            # initial weights and dropout, and the augmentation's generator.
+            augment = make_augment_fn(cfg)
+            train_ds = make_dataset(
+                data.x_train, data.y_train, train_idx, cfg.batch_size, cfg.seed, augment
+            )
+            val_ds = make_dataset(data.x_train, data.y_train, val_idx, cfg.batch_size)
+        with clock.time("build"):
+            model = build_compiled(cfg, self.precision.precision)
+            self.run_id = self.store.new_run_id()
+            folder = self.store.create(self.run_id, cfg.to_dict())
+            monitor.set_run_id(self.run_id)
+            (folder / ARCHITECTURE_FILE).write_text(model.to_json())
 
         steps_per_epoch = -(-len(train_idx) // cfg.batch_size)
         monitor.begin(steps_per_epoch * cfg.epochs, cfg.batch_size)
-        from cifar_core.callbacks import LiveMonitorCallback
-
         live = LiveMonitorCallback(monitor, cfg.batch_size, len(train_idx), self.time_limit_s)
         callbacks = [
             live,
@@ -323,6 +361,7 @@ class TrainingJob:
                 save_weights_only=True,
             ),
         ]
+        fit_start = time.perf_counter()
         # shuffle=False: the tf.data pipeline already reshuffles every epoch with the seed.
         model.fit(
             train_ds,
@@ -332,31 +371,41 @@ class TrainingJob:
             shuffle=False,
             verbose=0,
         )
+        fit_seconds = time.perf_counter() - fit_start
+        first = (live.first_batch_end or fit_start) - fit_start
+        clock.add("first_batch", first)
+        clock.add("validation", live.validation_seconds)
+        clock.add("training", fit_seconds - first - live.validation_seconds)
         monitor.end_training()
         stopped = monitor.stop_requested
 
         monitor.set_status(EVALUATING)
-        test_idx = np.arange(len(data.x_test))
-        test_probs = predict_probs(model, data.x_test, test_idx)
-        rng = np.random.default_rng(cfg.seed)
-        seen = np.sort(rng.choice(train_idx, min(MEMBERSHIP_SAMPLE, len(train_idx)), replace=False))
-        seen_probs = predict_probs(model, data.x_train, seen)
+        with clock.time("test_scoring"):
+            # Scored by the model as it trained (in its precision); the saved model is float32
+            # and agrees within rounding (tests/test_precision.py checks the accuracy).
+            test_idx = np.arange(len(data.x_test))
+            test_probs = predict_probs(model, data.x_test, test_idx)
+            rng = np.random.default_rng(cfg.seed)
+            n_seen = min(MEMBERSHIP_SAMPLE, len(train_idx))
+            seen = np.sort(rng.choice(train_idx, n_seen, replace=False))
+            seen_probs = predict_probs(model, data.x_train, seen)
 
         monitor.set_status(SAVING)
-        model.save(folder / MODEL_FILE)
-        model.save_weights(folder / WEIGHTS_FILE)
-        snap = monitor.snapshot()
-        # The per-batch curve at bounded resolution (≤ MAX_CURVE_POINTS merged points, with
-        # their min and max): a 62,500-batch run saves and reopens as cheaply as a short one.
-        self.store.write_json(self.run_id, HISTORY_FILE, monitor.history())
-        self.store.write_predictions(
-            self.run_id,
-            test_probs=test_probs.astype(np.float16),
-            test_labels=data.y_test.astype(np.int16),
-            train_indices=seen.astype(np.int64),
-            train_probs=seen_probs.astype(np.float16),
-            train_labels=data.y_train[seen].astype(np.int16),
-        )
+        with clock.time("saving"):
+            save_model_files(model, cfg, self.precision.precision, folder)
+            snap = monitor.snapshot()
+            # The per-batch curve at bounded resolution (≤ MAX_CURVE_POINTS merged points,
+            # with their min and max): a 62,500-batch run saves and reopens as cheaply as a
+            # short one.
+            self.store.write_json(self.run_id, HISTORY_FILE, monitor.history())
+            self.store.write_predictions(
+                self.run_id,
+                test_probs=test_probs.astype(np.float16),
+                test_labels=data.y_test.astype(np.int16),
+                train_indices=seen.astype(np.int64),
+                train_probs=seen_probs.astype(np.float16),
+                train_labels=data.y_train[seen].astype(np.int16),
+            )
         result = summarize_predictions(test_probs, data.y_test)
         result.update(self._summary(snap, len(train_idx), len(val_idx)))
         self.store.write_json(self.run_id, RESULT_FILE, result)
@@ -393,4 +442,8 @@ class TrainingJob:
             "best_val_accuracy": val_accs[best] if best is not None else None,
             "data_source": self.data.source,
             "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
+            "precision": self.precision.precision if self.precision else "float32",
+            "precision_reason": self.precision.reason if self.precision else None,
+            # all phases but saving's last file: result.json itself (milliseconds)
+            "phases": self.phases.as_dict(),
         }
