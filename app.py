@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from cifar_core import warmup
 from pages.ui_common import available_steps, keep_keras_state_between_reruns
 
 HERE = Path(__file__).parent
@@ -21,6 +22,9 @@ def main() -> None:
         for step in available_steps()
     ]
     st.navigation(pages).run()
+    # Once per server, a few seconds after this first page is drawn: TensorFlow, the data and
+    # the precision get ready in the background, off the first Train click's clock.
+    warmup.start()
 
 
 main()

@@ -25,6 +25,7 @@ from cifar_core.monitor import (
     STOPPED,
     Snapshot,
 )
+from cifar_core.phases import around_training_share, phase_rows
 from cifar_core.runs import (
     ARCHITECTURE_FILE,
     BEST_WEIGHTS_FILE,
@@ -283,9 +284,47 @@ def show_run(run: Run, data: Cifar10 | None, key: str = "run", status: str | Non
     prediction_grid(run, data, key)
     st.subheader("Download")
     downloads(run, key)
+    trained_in = run.result.get("precision", "float32")
+    how = (
+        "mixed bfloat16 (bfloat16 arithmetic, float32 weights and output layer); the files are "
+        "saved as float32"
+        if trained_in == "bfloat16"
+        else "float32"
+    )
     st.caption(
         f"{count_params(run.config['model']):,} parameters. Trained with TensorFlow "
-        f"{run.result.get('versions', {}).get('tensorflow', '?')}. Load the .keras file with "
-        "`keras.saving.load_model(path)`; load weights into the same architecture with "
-        "`model.load_weights(path)`."
+        f"{run.result.get('versions', {}).get('tensorflow', '?')} in {how}. Load the .keras "
+        "file with `keras.saving.load_model(path)`; load weights into the same architecture "
+        "with `model.load_weights(path)`. The model expects pixels divided by 255 (values "
+        "0–1), as it was trained."
     )
+    time_spent(run)
+
+
+def time_spent(run: Run) -> None:
+    """Where the run's time went, phase by phase (runs saved before phases were kept: none)."""
+    phases = run.result.get("phases")
+    if not isinstance(phases, dict) or not phases:
+        return
+    rows = phase_rows(phases)
+    total = sum(r["seconds"] for r in rows)
+    around = around_training_share(phases) or 0.0
+    with st.expander(f"Where the time went: {duration(total)}, {around:.0%} of it around training"):
+        st.dataframe(
+            [
+                {
+                    "Phase": r["phase"],
+                    "Seconds": round(r["seconds"], 2),
+                    "Share": f"{r['share']:.0%}",
+                    "What": r["what"],
+                }
+                for r in rows
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+        st.caption(
+            "Measured by the training job from the moment the run was asked for to its saved "
+            "result. Importing TensorFlow and choosing the precision happen once per server "
+            "(usually in the background right after it starts), so later runs skip them."
+        )

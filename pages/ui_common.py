@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from cifar_core import constants as C
+from cifar_core import precision, warmup
 from cifar_core.data import Cifar10, DataError, needs_download, shared_data
 from cifar_core.jobs import JobManager, shared_manager
 from cifar_core.limits import LimitError, load_preset
@@ -203,7 +204,19 @@ def budget_ui(configs: list, manager: JobManager) -> bool:
         f"⏱️ Estimated time on this server: {duration_text(seconds)} once it starts "
         f"(each run is stopped and saved at {limit:g} min)."
     )
+    precision_caption([c.model for c in configs])
     return True
+
+
+def precision_caption(models: list[str]) -> None:
+    """One line per network: the precision this server trains it in, and why (see precision.py)."""
+    decisions = [precision.known(m) for m in dict.fromkeys(models)]
+    if any(d is None for d in decisions):
+        if warmup.enabled() and not warmup.done.is_set():
+            st.caption("🔢 Measuring whether this server's CPU trains faster in bfloat16…")
+        return  # otherwise the first run measures it
+    for decision in decisions:
+        st.caption(f"🔢 {decision.sentence()}")
 
 
 def request_training(configs: list, data: Cifar10, store, manager: JobManager) -> list | None:

@@ -11,6 +11,10 @@ from cifar_core.data import Cifar10, load_local
 from cifar_core.runs import RunStore
 
 REPO = Path(__file__).resolve().parents[1]
+# No background warm-up (cifar_core/warmup.py) in the test process and the servers it starts:
+# it would import TensorFlow and calibrate while other tests time things. The tests of the
+# warm-up turn it on for their own server.
+os.environ.setdefault("CIFAR_WARMUP", "0")
 DEFAULT_SAMPLE = REPO.parent / "shared" / "cifar10-sample" / "cifar-10-batches-py"
 
 
