@@ -16,6 +16,7 @@ import time
 from _common import job_images_per_s, peak_rss_mb, sample_dir
 
 from cifar_core.data import load_local
+from cifar_core.precision import precision_for
 from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig, build_compiled
 
@@ -29,7 +30,8 @@ def plain_fit(data, config: TrainConfig) -> float:
     order = np.random.default_rng(config.seed).permutation(len(data.x_train))[: config.train_size]
     x = data.x_train[order].astype("float32") / 255.0
     y = keras.utils.to_categorical(data.y_train[order], 10)
-    model = build_compiled(config)
+    # In the precision the app trains this network in, so that only the job's wiring differs.
+    model = build_compiled(config, precision_for(config.model).precision)
     start = time.perf_counter()
     model.fit(
         x,
