@@ -77,9 +77,7 @@ class Decision:
         if self.reason == "forced":
             return f"This server trains {net} in {self.precision} (set by {C.ENV_PRECISION})."
         if self.reason == "no-bf16-cpu":
-            return (
-                f"This server's CPU has no bfloat16 arithmetic, so it trains {net} in float32."
-            )
+            return f"This server's CPU has no bfloat16 arithmetic, so it trains {net} in float32."
         speedup = self.speedup or 1.0
         if self.precision == BFLOAT16:
             return (
