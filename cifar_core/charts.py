@@ -16,6 +16,20 @@ SERIES_ORDER = [TRAIN_BATCH, TRAIN_EPOCH, VAL_EPOCH]
 METRIC_TITLES = {"loss": "Loss (cross-entropy)", "accuracy": "Accuracy"}
 
 
+def value_scale(metric: str) -> alt.Scale:
+    """Fixed ground for a metric's axis: accuracy always 0–100 %, loss from 0 up.
+
+    An axis zoomed to the data makes the noise of a small run look like big swings, and a
+    run at 11% look like one at 60%: with fixed ground, a flat curve near chance looks flat.
+    """
+    return alt.Scale(domain=[0, 1]) if metric == "accuracy" else alt.Scale(zero=True)
+
+
+def value_axis(metric: str) -> alt.Axis:
+    """Accuracy in percent; loss as plain numbers."""
+    return alt.Axis(format="%") if metric == "accuracy" else alt.Axis()
+
+
 def curve_rows(
     batches: Sequence[dict], epochs: Sequence[dict], metric: str, steps_per_epoch: int
 ) -> list[dict]:
@@ -95,24 +109,26 @@ def training_curve_chart(
     colour = alt.Color(
         "series:N", sort=SERIES_ORDER, legend=alt.Legend(orient="bottom", title=None)
     )
+    scale, axis = value_scale(metric), value_axis(metric)
+    fmt = ".1%" if metric == "accuracy" else ".4f"  # tooltips read like the axis
     base = alt.Chart(data).encode(
         x=x,
-        y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+        y=alt.Y("value:Q", title=y_title, scale=scale, axis=axis),
         color=colour,
         tooltip=[
             alt.Tooltip("series:N"),
             alt.Tooltip("epoch:Q", format=".2f"),
-            alt.Tooltip("value:Q", format=".4f"),
+            alt.Tooltip("value:Q", format=fmt),
         ],
     )
     batch_points = base.transform_filter(alt.datum.series == TRAIN_BATCH)
     band = batch_points.mark_area(opacity=0.2).encode(
-        y=alt.Y("lo:Q", title=y_title, scale=alt.Scale(zero=False)),
+        y=alt.Y("lo:Q", title=y_title, scale=scale, axis=axis),
         y2=alt.Y2("hi:Q"),
         tooltip=[
             alt.Tooltip("epoch:Q", format=".2f"),
-            alt.Tooltip("lo:Q", title="lowest batch", format=".4f"),
-            alt.Tooltip("hi:Q", title="highest batch", format=".4f"),
+            alt.Tooltip("lo:Q", title="lowest batch", format=fmt),
+            alt.Tooltip("hi:Q", title="highest batch", format=fmt),
         ],
     )
     batch_line = batch_points.mark_line(strokeWidth=1, opacity=0.6)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import pickle
 import tarfile
@@ -22,9 +23,29 @@ META_FILE = "batches.meta"
 # Where keras.datasets.cifar10.load_data() unpacks its download (Keras 3).
 KERAS_CACHE_SUBDIR = ("datasets", "cifar-10-batches-py-target", "cifar-10-batches-py")
 
+log = logging.getLogger(__name__)
+
+# What a student is told (they cannot fix the server; the operator reads the log).
+STUDENT_READ_FAILED = "The app could not read the CIFAR-10 images this server is set up to use."
+STUDENT_DOWNLOAD_FAILED = (
+    "The app could not download the CIFAR-10 images (this server may have no internet access)."
+)
+
 
 class DataError(RuntimeError):
-    """CIFAR-10 could not be loaded; the message says what is wrong and how to fix it."""
+    """CIFAR-10 could not be loaded.
+
+    str(error) is for whoever runs the server: what is wrong, the raw error, and which
+    setting fixes it. `student` is a neutral sentence for the page, without paths or settings.
+
+    Args:
+        message: the operator's message.
+        student: the students' sentence (default: the files could not be read).
+    """
+
+    def __init__(self, message: str, student: str = STUDENT_READ_FAILED) -> None:
+        super().__init__(message)
+        self.student = student
 
 
 @dataclass(frozen=True)
@@ -235,28 +256,31 @@ def _keras_download() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, 
     return keras.datasets.cifar10.load_data()
 
 
-def load_keras(downloader: Callable[[], Any] = _keras_download) -> Cifar10:
+def load_keras(downloader: Callable[[], Any] | None = None) -> Cifar10:
     """Load CIFAR-10 through Keras: read its cache if present, else download (~170 MB) first.
 
     Args:
-        downloader: the function that downloads and returns Keras' arrays (injectable so tests
-            can simulate a failed download without a network).
+        downloader: the function that downloads and returns Keras' arrays (default: Keras';
+            looked up at call time, so tests can replace `_keras_download` and simulate a
+            failed download without a network).
 
     Raises:
-        DataError: when the download fails, naming the offline option.
+        DataError: when the download fails, with the raw error and the offline option.
     """
     if is_keras_cached():
         data = load_local(keras_cache_folder())
         return Cifar10(*_arrays(data), source=f"Keras' cache in {keras_cache_folder()}")
     try:
-        (x_train, y_train), (x_test, y_test) = downloader()
+        (x_train, y_train), (x_test, y_test) = (downloader or _keras_download)()
     except Exception as exc:  # noqa: BLE001 — any failure here is reported the same way
         raise DataError(
-            f"Downloading CIFAR-10 (~{DOWNLOAD_MB} MB) through Keras failed: {exc}. "
-            "Check the internet connection, or work offline: download "
-            "cifar-10-python.tar.gz once from https://www.cs.toronto.edu/~kriz/cifar.html, "
-            f"and set the environment variable {ENV_CIFAR10_DIR} to the .tar.gz file or to "
-            "its unpacked 'cifar-10-batches-py' folder."
+            f"Downloading CIFAR-10 (~{DOWNLOAD_MB} MB) through Keras failed: "
+            f"{type(exc).__name__}: {exc}. Check the server's internet connection, or work "
+            "offline: download cifar-10-python.tar.gz once from "
+            "https://www.cs.toronto.edu/~kriz/cifar.html, and set the environment variable "
+            f"{ENV_CIFAR10_DIR} to the .tar.gz file or to its unpacked 'cifar-10-batches-py' "
+            "folder.",
+            student=STUDENT_DOWNLOAD_FAILED,
         ) from exc
     return Cifar10(
         np.ascontiguousarray(x_train, dtype=np.uint8),
@@ -290,7 +314,7 @@ def describe_source() -> str:
         return f"Keras' cached download in `{keras_cache_folder()}`."
     return (
         f"Keras' download (~{DOWNLOAD_MB} MB, once, on first use; then cached in "
-        f"`{keras_home()}`). Offline? Set `{ENV_CIFAR10_DIR}`."
+        f"`{keras_home()}`). Offline? Whoever runs the app can set `{ENV_CIFAR10_DIR}` (below)."
     )
 
 
@@ -318,6 +342,9 @@ def shared_data() -> Cifar10:
     clearing Streamlit's caches from the app menu would otherwise make a second copy.
     Concurrent first callers wait for the one load instead of loading twice.
 
+    A failure is logged (error) for the operator, with the setting and the raw error: the
+    pages show students only `DataError.student`.
+
     Raises:
         DataError: the data cannot be loaded (the message says why and how to fix it).
     """
@@ -325,7 +352,12 @@ def shared_data() -> Cifar10:
     with _DATA_LOCK:
         data = _shared.get(source)
         if data is None:
-            data = load_cifar10()
+            try:
+                data = load_cifar10()
+            except DataError as exc:
+                where = f"{ENV_CIFAR10_DIR}={source}" if source else f"{ENV_CIFAR10_DIR} unset"
+                log.error("CIFAR-10 could not be loaded (%s): %s", where, exc)
+                raise
             _shared.clear()
             _shared[source] = data
         return data

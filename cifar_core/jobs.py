@@ -9,6 +9,7 @@ import queue
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 from cifar_core import constants as C
 from cifar_core import precision
@@ -16,6 +17,7 @@ from cifar_core.data import Cifar10
 from cifar_core.limits import LimitError, Limits
 from cifar_core.memory import limit_malloc_arenas, release_free_memory
 from cifar_core.monitor import CANCELLED, FAILED, FINISHED, STOPPED
+from cifar_core.presence import Presence
 from cifar_core.run_disk import RunBudget
 from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig, TrainingJob
@@ -35,11 +37,20 @@ class JobManager:
     Who watches a job is counted (`attach` / `detach`): Stop from one of several watchers
     only detaches that watcher; the last watcher's Stop stops the job. A job nobody watches
     any more (its tabs were closed) still finishes and is saved: nothing is lost and the
-    queue moves on.
+    queue moves on. Who is looking at a job right now (`seen` / `watching_now`) is kept
+    apart, in `presence`: a closed tab stops counting there within a few polls.
+
+    Args:
+        max_concurrent: trainings at once.
+        limits: the per-run limits (default: Limits()).
+        clock: time source of the presence bookkeeping (tests inject their own).
     """
 
     def __init__(
-        self, max_concurrent: int = C.DEFAULT_MAX_TRAININGS, limits: Limits | None = None
+        self,
+        max_concurrent: int = C.DEFAULT_MAX_TRAININGS,
+        limits: Limits | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         limit_malloc_arenas()  # before any training thread allocates: less RSS per run
         self.max_concurrent = max(1, int(max_concurrent))
@@ -56,6 +67,7 @@ class JobManager:
         # Measured training speed per model (images/s) once a run of it finished, for queue
         # estimates; until then EXPECTED_IMAGES_PER_SECOND scaled by the precision's speed-up.
         self._speed: dict[str, float] = {}
+        self.presence = Presence(clock)  # sessions whose live view polled a job lately
 
     # --- starting, sharing and watching ---
 
@@ -145,15 +157,31 @@ class JobManager:
         finished = [k for k, j in self._shared.items() if j.monitor.snapshot().is_final]
         for key in finished[: max(0, len(finished) - KEEP_FINISHED)]:
             self._watchers.pop(id(self._shared.pop(key)), None)
-        done = [o for o, jobs in self._owners.items() if all(j.monitor.snapshot().is_final for j in jobs)]
+        done = [
+            o
+            for o, jobs in self._owners.items()
+            if all(j.monitor.snapshot().is_final for j in jobs)
+        ]
         for owner in done:
             del self._owners[owner]
 
     def watchers(self, job: TrainingJob) -> int:
-        """How many sessions watch this job now."""
+        """How many sessions asked for this job and did not leave it (what Stop goes by).
+
+        A closed tab counts until Streamlit garbage-collects its session (minutes): to show
+        how many are looking now, use `watching_now`.
+        """
         with self._cond:
             self._drain_released()
             return self._watchers.get(id(job), 0)
+
+    def seen(self, job: TrainingJob, session: str, every: float | None = None) -> None:
+        """A session's live view of `job` polled now (and polls again in `every` seconds)."""
+        self.presence.seen(job.monitor.uid, session, every)
+
+    def watching_now(self, job: TrainingJob) -> int:
+        """How many sessions' live views of `job` polled within their last few poll intervals."""
+        return self.presence.count(job.monitor.uid)
 
     def detach(self, job: TrainingJob) -> int:
         """One session stops watching; returns how many still watch.
@@ -201,6 +229,8 @@ class JobManager:
         Returns:
             True if the job was asked to stop; False if the session just left a shared job.
         """
+        if owner is not None:
+            self.presence.leave(job.monitor.uid, owner)
         with self._cond:
             self._drain_released()
             if owner in self._owners:
@@ -363,14 +393,20 @@ def shared_manager() -> JobManager:
     with _SHARED_LOCK:
         if _shared_manager is None:
             raw = os.environ.get(C.ENV_MAX_TRAININGS, "").strip()
-            slots = int(raw) if raw.isdigit() else C.DEFAULT_MAX_TRAININGS
+            valid = raw.isdigit() and int(raw) > 0
+            slots = int(raw) if valid else C.DEFAULT_MAX_TRAININGS
+            slots_problem = (
+                f"{C.ENV_MAX_TRAININGS} must be a whole number above 0, got {raw!r}; using "
+                f"{C.DEFAULT_MAX_TRAININGS}."
+                if raw and not valid
+                else ""
+            )
             try:
                 limits, problem = Limits.from_env(), ""
             except ValueError as exc:
                 limits, problem = Limits(), f"{exc} The default limits apply."
-            problem = " ".join(
-                [problem, *RunBudget.from_env().notes, precision.setting()[1]]
-            ).strip()
+            notes = [slots_problem, problem, *RunBudget.from_env().notes, precision.setting()[1]]
+            problem = " ".join(note for note in notes if note)
             _shared_manager = JobManager(slots, limits)
             _shared_manager.setting_problem = problem
         return _shared_manager

@@ -7,12 +7,47 @@ the job manager enforces them and the Train forms show them before Train is pres
 from __future__ import annotations
 
 import json
+import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from cifar_core import constants as C
 from cifar_core.training import TrainConfig
+
+log = logging.getLogger(__name__)
+
+# What students are told about a server setting that could not be read (the details, which
+# name variables and values, go to the server log for the operator).
+STUDENT_PRESET_NOTE = (
+    "The class settings could not be read; the defaults are in use — tell your teacher."
+)
+STUDENT_SETTINGS_NOTE = (
+    "Some of this server's settings could not be read; the defaults are in use — tell your "
+    "teacher."
+)
+
+_reported: set[str] = set()
+_reported_lock = threading.Lock()
+
+
+def report_setting_problem(problem: str) -> bool:
+    """Log a server-setting problem (warning) for the operator, once per process.
+
+    Every page view of every student meets the same bad setting; the log says it once.
+
+    Returns:
+        True if it was logged now, False if it was already (or `problem` is empty).
+    """
+    if not problem:
+        return False
+    with _reported_lock:
+        if problem in _reported:
+            return False
+        _reported.add(problem)
+    log.warning("Server setting ignored, defaults in use: %s", problem)
+    return True
 
 
 class LimitError(ValueError):
@@ -116,3 +151,20 @@ def load_preset(value: str | None = None) -> dict:
         raise ValueError(f"{source} has unknown settings: {', '.join(sorted(unknown))}.")
     TrainConfig(**preset)  # raises a clear ValueError for a bad value
     return preset
+
+
+def preset_or_defaults(value: str | None = None) -> tuple[dict, bool]:
+    """The teacher's preset, or {} when it cannot be used (the reason logged once).
+
+    Args:
+        value: the setting (default: $CIFAR_PRESET).
+
+    Returns:
+        (preset, ok): ok is False when a preset was set but is wrong, so the pages can say
+        that the defaults are in use (STUDENT_PRESET_NOTE) without the details.
+    """
+    try:
+        return load_preset(value), True
+    except ValueError as exc:
+        report_setting_problem(f"{C.ENV_PRESET} is ignored: {exc}")
+        return {}, False

@@ -87,6 +87,45 @@ class Snapshot:
         """(monitor_id, chart_version): equal keys mean equal curves, so a chart can be reused."""
         return (self.monitor_id, self.chart_version)
 
+    def stop_note(self, steps_per_epoch: int) -> str:
+        """Where a stopped run stopped, exactly: see `stop_note`."""
+        return stop_note(self.steps_done, steps_per_epoch, self.total_steps)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def stop_note(steps_done: int, steps_per_epoch: int, total_steps: int = 0) -> str:
+    """Where a stopped run stopped, in full epochs and batches of the unfinished one.
+
+    Keras ends a stopped epoch early and still validates it, so the run's history has one
+    epoch row more than the full epochs it trained: "Stopped after 2 epochs" would overstate
+    a run that did 1 full epoch and 1 batch of the next.
+
+    Args:
+        steps_done: training batches done.
+        steps_per_epoch: batches in a full epoch.
+        total_steps: batches the run asked for (0: unknown), for "of N" epochs.
+
+    Returns:
+        e.g. "Stopped during epoch 2 of 5: 1 full epoch and 1 of 13 batches of the next."
+    """
+    spe = max(1, int(steps_per_epoch))
+    planned = total_steps // spe if total_steps else 0
+    of = f" of {planned}" if planned else ""
+    full, part = divmod(max(0, int(steps_done)), spe)
+    if full == 0 and part == 0:
+        return "Stopped before the first batch finished: nothing was trained."
+    if part == 0:
+        return f"Stopped after {_plural(full, 'full epoch')}{of}."
+    if full == 0:
+        return f"Stopped during epoch 1{of}: {part} of {spe} batches."
+    return (
+        f"Stopped during epoch {full + 1}{of}: {_plural(full, 'full epoch')} and {part} of "
+        f"{spe} batches of the next."
+    )
+
 
 @dataclass
 class TrainingMonitor:

@@ -410,7 +410,7 @@ class TrainingJob:
         result.update(self._summary(snap, len(train_idx), len(val_idx)))
         self.store.write_json(self.run_id, RESULT_FILE, result)
         final = STOPPED if stopped else FINISHED
-        note = f"Stopped after {len(snap.epochs)} epoch(s)." if stopped else ""
+        note = snap.stop_note(steps_per_epoch) if stopped else ""
         if live.time_limited:
             note = (
                 f"Stopped at this server's time limit of {self.time_limit_s / 60:g} min per run, "

@@ -11,7 +11,7 @@ import streamlit as st
 from cifar_core import constants as C
 from cifar_core import live_view
 from cifar_core.data import Cifar10
-from cifar_core.evaluation import framed, pick_grid
+from cifar_core.evaluation import framed, is_guessing, learning_problem, pick_grid
 from cifar_core.images import png_bytes
 from cifar_core.models import count_params
 from cifar_core.monitor import (
@@ -70,11 +70,15 @@ def config_summary(config: dict) -> str:
     )
 
 
-# What the curves show (under each chart of a saved run; once under the live charts).
+# What the curves show (once under the charts, live or saved), after "Loss and accuracy".
 CURVES_NOTE = (
-    "per batch (thin line: Keras' running mean within the epoch; in long runs each point "
-    "averages a group of batches, and the light band spans its lowest to highest batch) and at "
-    "the end of each epoch for training and validation (dashed, with dots)."
+    "per batch (thin line) and at the end of each epoch for training and validation (dashed, "
+    "with dots). The thin line is Keras' running mean since the start of the epoch, and it "
+    "starts again at every epoch: the first points of an epoch average only a few batches, so "
+    "the line jumps there. That jump comes from the restarted average, not from a sudden "
+    "change in the network. In long runs each point averages a group of batches, and the "
+    "light band spans its lowest to highest batch. Accuracy is drawn on 0–100% and loss from "
+    "0, so a small wiggle looks small."
 )
 
 
@@ -93,7 +97,7 @@ def curves(
             full per-batch list (downsampled, so any run length costs the same to chart).
         cache_key: a live job's Snapshot.chart_key: the charts are then built once per
             version for every session watching (live_view.LIVE_CHARTS) and re-emitted as is.
-        notes: write what the curves show under each chart (the live panel writes it once,
+        notes: write what the curves show under the charts (the live panel writes it once,
             outside its polled fragment).
     """
     cfg = TrainConfig.from_dict(config)
@@ -103,8 +107,8 @@ def curves(
     for column, metric in ((left, "loss"), (right, "accuracy")):
         # A ready spec with Arrow data: Streamlit sends it without re-validating or converting.
         column.vega_lite_chart(spec=specs[metric], width="stretch", key=f"{key}_{metric}")
-        if notes:
-            column.caption(f"{metric.capitalize()} {CURVES_NOTE}")
+    if notes:
+        st.caption(f"Loss and accuracy {CURVES_NOTE}")
 
 
 def live_status(snap: Snapshot, config: dict, wait_seconds: float | None = None) -> None:
@@ -206,8 +210,18 @@ def prediction_grid(run: Run, data: Cifar10 | None, key: str) -> None:
         st.rerun()
 
 
+def predict_snippet(model_file: str) -> str:
+    """Keras code that loads a downloaded .keras file and predicts one image, as trained."""
+    return (
+        "import keras\n"
+        f'model = keras.saving.load_model("{model_file}")\n'
+        'x = image.astype("float32") / 255  # image: a (32, 32, 3) uint8 RGB array\n'
+        "probs = model.predict(x[None], verbose=0)[0]  # 10 probabilities, in class order"
+    )
+
+
 def downloads(run: Run, key: str) -> None:
-    """Download buttons for the model files and the history."""
+    """Download buttons for the model files and the history, and how to feed the model."""
     files = [
         (MODEL_FILE, "Model (.keras)", "application/octet-stream"),
         (WEIGHTS_FILE, "Final weights", "application/octet-stream"),
@@ -238,6 +252,15 @@ def downloads(run: Run, key: str) -> None:
         on_click="ignore",
         key=f"{key}_dl_history",
     )
+    if not run.has(MODEL_FILE):
+        return
+    st.caption(
+        "The model expects what it trained on: 32×32 RGB images as float32 pixels divided by "
+        "255 (values 0–1), not 0–255. The files are float32 even when this server trained in "
+        "mixed bfloat16. To predict one image with the .keras file (`probs.argmax()` is the "
+        f"class: 0 = {C.CLASS_NAMES[0]} … 9 = {C.CLASS_NAMES[-1]}):"
+    )
+    st.code(predict_snippet(f"{run.run_id}-{MODEL_FILE}"), language="python")
 
 
 def show_run(run: Run, data: Cifar10 | None, key: str = "run", status: str | None = None) -> None:
@@ -264,22 +287,25 @@ def show_run(run: Run, data: Cifar10 | None, key: str = "run", status: str | Non
     if not run.result:
         st.warning("This run has no test results (it did not get that far).")
         return
+    history = run.history
+    epochs = history.get("epochs", [])
+    # A run that learned nothing must not read like any other: say so before its numbers.
+    problem = learning_problem(run.result, epochs, run.config)
+    if problem:
+        st.warning(problem, icon="🎲")
     metrics_row(run)
     # A saved run does not change: its charts are built once for every session that shows it
     # (when a shared run ends, all its watchers rerun this in the same second).
     run_key = (str(run.path), run.status.get("updated"))
-    history = run.history
-    curves(history.get("batches", []), history.get("epochs", []), run.config, key, run_key)
+    curves(history.get("batches", []), epochs, run.config, key, run_key)
     names = run.result.get("class_names", list(C.CLASS_NAMES))
     specs = live_view.saved_run_specs(run_key, run.result, names)
+    confusion_note, per_class_note = result_notes(is_guessing(run.result, epochs))
     left, right = st.columns(2)
     left.vega_lite_chart(spec=specs["confusion"], width="stretch", key=f"{key}_confusion")
-    left.caption(
-        "Rows: the true class; columns: what the network said. The diagonal holds the correct "
-        "answers; a big number off the diagonal is a pair of classes the network mixes up."
-    )
+    left.caption(confusion_note)
     right.vega_lite_chart(spec=specs["per_class"], width="stretch", key=f"{key}_per_class")
-    right.caption("Share of each class's test images the network classified correctly.")
+    right.caption(per_class_note)
     st.subheader("Test images: prediction vs truth")
     prediction_grid(run, data, key)
     st.subheader("Download")
@@ -299,6 +325,24 @@ def show_run(run: Run, data: Cifar10 | None, key: str = "run", status: str | Non
         "0–1), as it was trained."
     )
     time_spent(run)
+
+
+def result_notes(guessing: bool) -> tuple[str, str]:
+    """Captions of the confusion matrix and the per-class bars; a guessing run's say so."""
+    if guessing:
+        return (
+            "Rows: the true class; columns: what the network said. This run did not learn to "
+            "tell the classes apart (see the warning above), so this matrix shows how it "
+            "guesses: its off-diagonal numbers are not pairs of classes that look alike.",
+            "Share of each class's test images the network classified correctly. A run that "
+            "guesses scores high on the class it answers most and near 0 on the others: these "
+            "bars show its guess, not which classes are easy.",
+        )
+    return (
+        "Rows: the true class; columns: what the network said. The diagonal holds the correct "
+        "answers; a big number off the diagonal is a pair of classes the network mixes up.",
+        "Share of each class's test images the network classified correctly.",
+    )
 
 
 def time_spent(run: Run) -> None:

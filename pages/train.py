@@ -41,8 +41,8 @@ st.markdown(
 Pick a network and a training budget, press **Train**, and watch the network learn. The loss
 (how wrong it is) should fall and the accuracy rise. Watch the **validation** curve too: it is
 measured on images the network does not train on, so when training accuracy keeps rising but
-validation accuracy stalls, the network has started to memorise instead of learn
-(*overfitting*).
+validation accuracy stalls, the network is fitting the particular images it trains on rather
+than what carries over to new ones (*overfitting*).
 """
 )
 
@@ -159,17 +159,33 @@ def architecture_ui(model: str) -> None:
             st.info(f"**conv4:** {CONV_STRIDE_NOTE}")
 
 
+# Who shares this live run: the sessions looking at it now (closed tabs drop out within a
+# few polls); returns how many asked for it and did not leave (what Stop goes by).
+def shared_run_ui(job: TrainingJob, poll_seconds: float | None, live: bool) -> int:
+    watchers = manager.watchers(job)
+    if not live:
+        return watchers  # nobody polls a finished run: a count would mean nothing
+    manager.seen(job, session_owner(), poll_seconds)
+    now = manager.watching_now(job)
+    if now > 1:
+        st.caption(
+            f"👥 Shared run: {now} sessions are watching it now. Everyone who asked for "
+            "exactly these settings watches the same run: the server trains it once."
+        )
+    elif watchers > 1:
+        st.caption(
+            "👥 Shared run: other sessions asked for exactly these settings too, but none of "
+            "them is watching right now. The server trains it once for all of them."
+        )
+    return watchers
+
+
 # The live view of this session's job; polls the monitor while the job runs.
-def live_panel() -> None:
+def live_panel(poll_seconds: float | None = None) -> None:
     job: TrainingJob = st.session_state[JOB_KEY]
     snap = job.monitor.snapshot()
     config = job.config.to_dict()
-    watchers = manager.watchers(job)
-    if watchers > 1:
-        st.caption(
-            f"👥 Shared run: {watchers} sessions asked for exactly these settings, so the "
-            "server trains them once and everyone watches the same run."
-        )
+    watchers = shared_run_ui(job, poll_seconds, live=not snap.is_final)
     if not snap.is_final:
         run_views.live_status(snap, config, manager.estimate_wait(job))
         label = "Leave this shared run" if watchers > 1 else "Stop"
@@ -240,7 +256,8 @@ if job is not None:
     # class already watches (JobManager.poll_seconds; fixed until the next full run, so
     # nobody reruns the whole page just because others joined). A finished job is drawn
     # once. Only what changes is inside the fragment.
-    st.fragment(run_every=manager.poll_seconds(job) if busy else None)(live_panel)()
+    poll = manager.poll_seconds(job) if busy else None
+    st.fragment(run_every=poll)(live_panel)(poll)
     if busy:
         st.caption(f"Loss and accuracy {run_views.CURVES_NOTE}")
 

@@ -16,7 +16,13 @@ from cifar_core import constants as C
 from cifar_core import precision, warmup
 from cifar_core.data import Cifar10, DataError, needs_download, shared_data
 from cifar_core.jobs import JobManager, shared_manager
-from cifar_core.limits import LimitError, load_preset
+from cifar_core.limits import (
+    STUDENT_PRESET_NOTE,
+    STUDENT_SETTINGS_NOTE,
+    LimitError,
+    preset_or_defaults,
+    report_setting_problem,
+)
 from cifar_core.runs import RunStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,7 +69,8 @@ LESSON_STEPS = (
         "pages/shallow_vs_deep.py",
         "Shallow vs deep",
         "⚖️",
-        "Both networks on the same budget, side by side: why depth helps more than parameters.",
+        "Both networks on the same budget, side by side: when depth pays off, and when the "
+        "shallow net keeps up or wins.",
     ),
     LessonStep(
         "pages/bias_privacy.py",
@@ -139,23 +146,44 @@ AUGMENT_KEY = "augment_params"  # AugmentParams.to_dict() the Augmentation lab h
 def get_data() -> Cifar10 | None:
     """The data set, loading (or downloading, the first time) with a visible status.
 
-    Returns None after showing an error that says what is wrong and how to fix it.
+    Returns None after telling the student that the images could not be loaded and to tell
+    the teacher; what is wrong and which setting fixes it go to the server log (data.py).
     """
-    try:
-        if needs_download():
-            with st.status(
-                f"Downloading CIFAR-10 through Keras (~{C.DOWNLOAD_MB} MB, first time only)…",
-                expanded=True,
-            ) as status:
-                st.write("Keras saves it under ~/.keras/datasets, so this happens once.")
+    if needs_download():
+        with st.status(
+            f"Downloading CIFAR-10 through Keras (~{C.DOWNLOAD_MB} MB, first time only)…",
+            expanded=True,
+        ) as status:
+            st.write("Keras saves it under ~/.keras/datasets, so this happens once.")
+            try:
                 data = shared_data()
+            except DataError as exc:
+                # The box must not keep saying "Downloading…" above the failure.
+                status.update(
+                    label="CIFAR-10 could not be downloaded.", state="error", expanded=False
+                )
+                failure = exc
+            else:
                 status.update(label="CIFAR-10 downloaded.", state="complete", expanded=False)
-            return data
+                return data
+        data_error(failure)
+        return None
+    try:
         with st.spinner("Loading CIFAR-10…"):
             return shared_data()  # one read-only copy for every session of this process
     except DataError as exc:
-        st.error(f"**CIFAR-10 could not be loaded.** {exc}", icon="⚠️")
+        data_error(exc)
         return None
+
+
+def data_error(exc: DataError) -> None:
+    """What a student can do when the data set is missing: tell the teacher (details: the log)."""
+    st.error(
+        f"**CIFAR-10 could not be loaded, so this page cannot work right now.** {exc.student} "
+        "Please tell your teacher. (Running the app yourself? The details are in the terminal "
+        "where you started it.)",
+        icon="⚠️",
+    )
 
 
 def get_store() -> RunStore:
@@ -166,11 +194,13 @@ def get_store() -> RunStore:
 def get_manager() -> JobManager:
     """The process-wide training queue ($CIFAR_MAX_TRAININGS at once, default 1).
 
-    A bad limit setting is shown on every page that trains, with the defaults in use.
+    A bad server setting (the defaults are then in use) is logged once for the operator, and
+    every page that trains says so in one neutral line, without the details.
     """
     manager = shared_manager()
     if manager.setting_problem:
-        st.error(f"A server setting is wrong: {manager.setting_problem}", icon="⚠️")
+        report_setting_problem(manager.setting_problem)
+        st.warning(STUDENT_SETTINGS_NOTE, icon="⚙️")
     return manager
 
 
@@ -290,9 +320,12 @@ def save_widget_values(saved_key: str, keys: Iterable[str]) -> None:
 
 
 def teacher_preset() -> dict:
-    """The CIFAR_PRESET defaults for the Train page ({} if unset); a bad preset is reported."""
-    try:
-        return load_preset()
-    except ValueError as exc:
-        st.error(f"The teacher preset is ignored: {exc}", icon="⚠️")
-        return {}
+    """The CIFAR_PRESET defaults for the Train page ({} if unset or wrong).
+
+    A wrong preset is logged once for the operator (limits.preset_or_defaults); students
+    get one neutral line.
+    """
+    preset, ok = preset_or_defaults()
+    if not ok:
+        st.warning(STUDENT_PRESET_NOTE, icon="⚙️")
+    return preset

@@ -105,3 +105,20 @@ def test_batch_rows_carry_each_points_range(metric):
     merged = {**point, f"{metric}_min": 0.1, f"{metric}_max": 3.0}
     (row,) = K.batch_rows("deep", [merged], 4)
     assert (row[f"{metric}_min"], row[f"{metric}_max"]) == (0.1, 3.0)
+
+
+@pytest.mark.parametrize(
+    ("metric", "scale", "axis"),
+    [("accuracy", {"domain": [0, 1]}, {"format": "%"}), ("loss", {"zero": True}, {})],
+)
+def test_curve_axes_have_fixed_ground_so_noise_looks_small(metric, scale, axis):
+    # A near-chance run wiggling between 9% and 13%: auto-zoom made that fill the chart.
+    batches = [
+        {"epoch": 1, "batch": b, "loss": 2.30 + 0.01 * (b % 3), "accuracy": 0.09 + 0.01 * (b % 5)}
+        for b in range(1, 13)
+    ]
+    spec = CH.training_curve(batches, [], metric, 12, 2).to_dict()
+    line, band, epochs = spec["layer"]
+    for layer, field in ((line, "value"), (band, "lo"), (epochs, "value")):
+        y = layer.get("encoding", {}).get("y") or spec["encoding"]["y"]
+        assert y["field"] == field and y["scale"] == scale and y.get("axis", {}) == axis

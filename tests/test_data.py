@@ -122,10 +122,45 @@ def test_failed_download_names_the_offline_option(tmp_path, monkeypatch):
 
     with pytest.raises(D.DataError) as info:
         D.load_keras(downloader=offline)
-    message = str(info.value)
+    message = str(info.value)  # for whoever runs the server: the raw error and the setting
     assert "Downloading CIFAR-10" in message and "name resolution" in message
     assert "CIFAR10_DIR" in message
-    assert "Offline? Set `CIFAR10_DIR`" in D.describe_source()
+    student = info.value.student  # for the page: neutral, nothing a student cannot act on
+    assert "download" in student and "internet" in student
+    assert "CIFAR10_DIR" not in student and "Errno" not in student
+    assert "Offline? Whoever runs the app can set `CIFAR10_DIR`" in D.describe_source()
+
+
+def test_a_failed_first_load_is_logged_for_the_operator(tmp_path, monkeypatch, caplog):
+    # The default downloader is looked up when called, so replacing it reaches shared_data.
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.delenv("CIFAR10_DIR", raising=False)
+    monkeypatch.setattr(D, "_shared", {})
+    calls = []
+
+    def offline():
+        calls.append(1)
+        raise OSError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(D, "_keras_download", offline)
+    with caplog.at_level("ERROR", logger="cifar_core.data"), pytest.raises(D.DataError):
+        D.shared_data()
+    assert calls == [1]
+    (record,) = [r for r in caplog.records if r.name == "cifar_core.data"]
+    assert record.levelname == "ERROR"
+    assert "CIFAR10_DIR unset" in record.getMessage() and "[Errno -2]" in record.getMessage()
+    assert "set the environment variable CIFAR10_DIR" in record.getMessage()
+    assert not D.shared_data_ready()  # nothing half-loaded is kept: the next visit tries again
+
+
+def test_local_file_errors_tell_students_only_to_ask(tmp_path):
+    folder = write_folder(tmp_path / "c")
+    (folder / "test_batch").unlink()
+    with pytest.raises(D.DataError) as info:
+        D.load_local(folder)
+    assert "test_batch: file not found" in str(info.value)
+    assert info.value.student == D.STUDENT_READ_FAILED
+    assert "test_batch" not in info.value.student
 
 
 def test_keras_download_result_is_used(tmp_path, monkeypatch):

@@ -124,3 +124,97 @@ def test_teacher_preset_from_json_or_file(tmp_path, monkeypatch):
         load_preset('{"epochs": 500}')
     with pytest.raises(ValueError, match="not a file"):
         load_preset(str(tmp_path / "missing.json"))
+
+
+class Clock:
+    """A hand-moved clock for the presence bookkeeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_watching_now_drops_a_closed_tab_within_a_few_polls(sample_data, tmp_store):
+    from tests.test_jobs_real_scale import Blocker
+
+    clock = Clock()
+    manager = JobManager(1, clock=clock)
+    blocker = manager.submit(Blocker(TrainConfig(**{**TINY, "seed": 99}), sample_data, tmp_store))
+    try:
+        config = TrainConfig(**TINY)
+        job, _ = manager.start(config, sample_data, tmp_store, owner="alice")
+        manager.start(config, sample_data, tmp_store, owner="bob")
+        assert manager.watchers(job) == 2 and manager.watching_now(job) == 0  # nobody polled yet
+        manager.seen(job, "alice", 1.0)
+        manager.seen(job, "bob", 1.0)
+        assert manager.watching_now(job) == 2
+        # Bob closes his tab: his polls stop, but Streamlit has not dropped his session yet.
+        for _ in range(5):
+            clock.now += 1.0
+            manager.seen(job, "alice", 1.0)
+        assert manager.watching_now(job) == 2  # 5 s: within the shortest window still
+        clock.now += 1.0
+        manager.seen(job, "alice", 1.0)
+        assert manager.watching_now(job) == 1  # bob's last poll is over 5 s old
+        assert manager.watchers(job) == 2  # Stop still goes by who asked and did not leave
+        assert manager.stop(job, "alice") is False  # so alice only leaves the shared run
+        assert manager.watching_now(job) == 0  # and stops counting at once
+        assert not job.monitor.stop_requested
+        manager.release_later(job)  # bob's session is garbage-collected at last
+        assert manager.watchers(job) == 0
+        assert wait_for(job, 30)  # nobody wanted the queued job any more: cancelled
+    finally:
+        blocker.release.set()
+        assert wait_for(blocker, 30)
+
+
+def test_a_slow_poller_counts_for_a_few_of_its_intervals():
+    from cifar_core.presence import PRESENCE_MIN_SECONDS, PRESENCE_POLLS, Presence
+
+    clock = Clock()
+    presence = Presence(clock)
+    presence.seen("job", "slow", every=5.0)  # a session polling a crowded run every 5 s
+    presence.seen("job", "fast", every=1.0)
+    presence.seen("other job", "fast", every=1.0)
+    clock.now += PRESENCE_MIN_SECONDS + 0.5
+    assert presence.count("job") == 1 and presence.count("other job") == 0
+    clock.now = 1000.0 + PRESENCE_POLLS * 5.0 + 0.5
+    assert presence.count("job") == 0
+    assert presence._until == {}  # forgotten jobs leave nothing behind
+
+
+def test_a_setting_problem_is_logged_once_and_the_preset_falls_back(monkeypatch, caplog):
+    from cifar_core import limits as L
+
+    monkeypatch.setattr(L, "_reported", set())
+    with caplog.at_level("WARNING", logger="cifar_core.limits"):
+        assert L.preset_or_defaults('{"epochs": 0}') == ({}, False)
+        assert L.preset_or_defaults('{"epochs": 0}') == ({}, False)  # every page view
+        assert L.preset_or_defaults('{"model": "shallow"}') == ({"model": "shallow"}, True)
+        assert L.preset_or_defaults("") == ({}, True)
+    (record,) = [r for r in caplog.records if r.name == "cifar_core.limits"]
+    assert record.levelname == "WARNING"
+    assert (
+        "CIFAR_PRESET is ignored" in record.getMessage() and "Epochs must be" in record.getMessage()
+    )
+    assert L.report_setting_problem("") is False
+
+
+def test_a_bad_max_trainings_setting_is_named(monkeypatch):
+    import cifar_core.jobs as J
+
+    monkeypatch.setattr(J, "_shared_manager", None)
+    monkeypatch.setenv("CIFAR_MAX_TRAININGS", "two")
+    manager = J.shared_manager()
+    assert manager.max_concurrent == 1
+    assert (
+        "CIFAR_MAX_TRAININGS must be a whole number above 0, got 'two'" in manager.setting_problem
+    )
+    monkeypatch.setattr(J, "_shared_manager", None)
+    monkeypatch.setenv("CIFAR_MAX_TRAININGS", "2")
+    assert (
+        J.shared_manager().max_concurrent == 2
+        and "MAX_TRAININGS" not in J.shared_manager().setting_problem
+    )

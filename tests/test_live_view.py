@@ -132,6 +132,16 @@ def test_ready_specs_have_no_altair_theme_and_name_their_data():
     json.dumps({k: v for k, v in spec.items() if k != "datasets"})  # plain JSON otherwise
 
 
+def test_live_and_saved_curves_keep_accuracy_on_0_to_1_and_loss_from_0():
+    specs = LV.curve_specs([{"epoch": 1, "batch": 1, "loss": 2.0, "accuracy": 0.11}], [], 3, 5)
+    for metric, scale in (("accuracy", {"domain": [0, 1]}), ("loss", {"zero": True})):
+        ys = [layer["encoding"]["y"] for layer in specs[metric]["layer"]]
+        assert ys and all(y["scale"] == scale for y in ys)
+        # the run length only patches the x axis
+        xs = [layer["encoding"]["x"]["scale"] for layer in specs[metric]["layer"]]
+        assert all(x == {"domain": [0, 5]} for x in xs)
+
+
 def test_comparison_specs_hold_both_runs_and_their_bands():
     shallow, _ = fed(3_000, spe=300, seed=1)
     deep, _ = fed(3_000, spe=300, seed=2, spike=1_234)

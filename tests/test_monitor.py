@@ -229,3 +229,41 @@ def test_history_is_a_fresh_copy_with_bounded_batches(long_run):
     history["batches"][0]["loss"] = -1.0
     assert monitor.snapshot().batches[0]["loss"] != -1.0
     assert set(history) == {"batches", "epochs"}
+
+
+@pytest.mark.parametrize(
+    ("steps_done", "expected"),
+    [
+        # the case: 1 full epoch of 13 batches and 1 batch of the next
+        (14, "Stopped during epoch 2 of 5: 1 full epoch and 1 of 13 batches of the next."),
+        (3, "Stopped during epoch 1 of 5: 3 of 13 batches."),
+        (26, "Stopped after 2 full epochs of 5."),
+        (13, "Stopped after 1 full epoch of 5."),
+        (38, "Stopped during epoch 3 of 5: 2 full epochs and 12 of 13 batches of the next."),
+        (0, "Stopped before the first batch finished: nothing was trained."),
+    ],
+)
+def test_stop_note_counts_full_epochs_and_batches(steps_done, expected):
+    from cifar_core.monitor import stop_note
+
+    assert stop_note(steps_done, 13, 13 * 5) == expected
+
+
+def test_stop_note_of_a_stopped_monitor_matches_its_history():
+    # Keras validates a stopped epoch too, so the history has 2 epoch rows for 1 full epoch
+    # and 1 batch: the note must not say "after 2 epochs".
+    monitor = TrainingMonitor(clock=FakeClock())
+    monitor.begin(total_steps=4 * 3, batch_size=BATCH)
+    for epoch, batch, logs, size in keras_like(4, spe=3):
+        monitor.add_batch(epoch, batch, logs, size)
+        if batch == 2:
+            monitor.add_epoch(epoch, {"loss": 1.0, "val_accuracy": 0.2})
+    monitor.request_stop()
+    monitor.add_epoch(1, {"loss": 1.0, "val_accuracy": 0.2})  # the stopped epoch's row
+    snap = monitor.snapshot()
+    assert len(snap.epochs) == 2 and snap.steps_done == 4
+    assert (
+        snap.stop_note(3)
+        == "Stopped during epoch 2 of 4: 1 full epoch and 1 of 3 batches of the next."
+    )
+    assert "(s)" not in snap.stop_note(3)

@@ -105,7 +105,17 @@ def test_stop_mid_run_keeps_what_was_learned(sample_data, tmp_store):
     assert snap.status == STOPPED
     assert snap.steps_done < snap.total_steps  # it did not run to the end
     run = tmp_store.load(job.run_id)
-    assert run.status["status"] == STOPPED and "Stopped after" in run.status["message"]
+    # The note says exactly where it stopped: 1,600 images at batch 64 are 25 batches an epoch.
+    spe = 25
+    full, part = divmod(snap.steps_done, spe)
+    if part == 0:
+        expected = f"Stopped after {full} full epoch"
+    elif full == 0:
+        expected = f"Stopped during epoch 1 of 5: {part} of {spe} batches."
+    else:
+        expected = f"Stopped during epoch {full + 1} of 5: {full} full epoch"
+    assert run.status["status"] == STOPPED and run.status["message"].startswith(expected)
+    assert snap.message == run.status["message"]
     assert run.has(R.MODEL_FILE) and run.result["epochs_completed"] == 1
 
 
