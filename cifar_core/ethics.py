@@ -18,10 +18,10 @@ SIMULATED_PAIRS = 5_000  # simulated comparisons per group and kind, for the "me
 SIMULATION_SEED = 0
 DENSITY_POINTS = 201  # points per curve in the score chart
 
-# --- The "does your model remember?" demo --------------------------------------------------------
+# --- The membership-inference demo (training vs test confidence) ---------------------------------
 
 CONFIDENCE_BINS = 20
-# Below this mean gap (2 points of confidence) there is nothing to call memorization, even if a
+# Below this mean gap (2 points of confidence) there is no overfitting worth reporting, even if a
 # threshold separates the sets a little (e.g. because their class mix differs).
 SMALL_MEAN_GAP = 0.02
 # The attack's chance level: its best accuracy when members and non-members are shuffled
@@ -47,7 +47,8 @@ class ScoreParams:
 
 
 # Two illustrative groups. Not data from any real system: B's impostor scores sit higher and
-# spread wider, so one threshold treats the groups differently.
+# spread wider, so one threshold treats the groups differently (their impostor tails cross only
+# below a score of 0; the sliders can move the crossing into view).
 DEFAULT_GROUPS: dict[str, ScoreParams] = {
     "Group A": ScoreParams(
         genuine_mean=0.75, genuine_sd=0.08, impostor_mean=0.35, impostor_sd=0.08
@@ -182,6 +183,27 @@ def analytic_error_rates(params: ScoreParams, threshold: float) -> ErrorRates:
     fmr = 1.0 - normal_cdf(threshold, params.impostor_mean, params.impostor_sd)
     fnmr = normal_cdf(threshold, params.genuine_mean, params.genuine_sd)
     return ErrorRates(fmr, fnmr)
+
+
+# Where one threshold treats both groups' impostors alike: the upper tails of their curves cross.
+def equal_false_match_threshold(a: ScoreParams, b: ScoreParams) -> float | None:
+    """The threshold at which two groups' false-match rates are equal, if there is exactly one.
+
+    FMR(t) = 1 − Φ((t − μ)/σ), so the rates are equal where (t − μA)/σA = (t − μB)/σB, i.e.
+    t = (μA·σB − μB·σA) / (σB − σA). Above t the group with the wider impostor curve has more
+    false matches, below t the narrower one. The false-non-match rates at t generally differ.
+
+    Args:
+        a, b: the two groups' score distributions (only the impostor curves matter).
+
+    Returns:
+        t (possibly outside the score range), or None when the spreads are equal: then the
+        curves are either identical (equal rates at every t) or shifted (never equal).
+    """
+    mu_a, sd_a, mu_b, sd_b = a.impostor_mean, a.impostor_sd, b.impostor_mean, b.impostor_sd
+    if math.isclose(sd_a, sd_b, rel_tol=0.0, abs_tol=1e-12):
+        return None
+    return (mu_a * sd_b - mu_b * sd_a) / (sd_b - sd_a)
 
 
 # Measured rates: count the mistakes, as an evaluation on real comparisons would.
@@ -349,8 +371,11 @@ def attack_chance_level(
     return float(np.quantile(scores, quantile))
 
 
-def memorization_is_small(gap: ConfidenceGap, attack: AttackResult, chance: float) -> bool:
+def membership_gap_is_small(gap: ConfidenceGap, attack: AttackResult, chance: float) -> bool:
     """True when seen and unseen images are not told apart (e.g. after a 1-epoch run).
+
+    The gap is an average over many images: it measures overfitting, which a threshold
+    attack exploits, not which individual images the model memorized.
 
     Args:
         gap: the confidence gap.

@@ -8,9 +8,10 @@ offline are left out on purpose.
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cifar_core.ethics import SIMULATED_PAIRS
 
@@ -107,6 +108,17 @@ REFERENCES: tuple[Reference, ...] = (
         url="https://www.ilga.gov/legislation/ilcs/ilcs3.asp?ActID=3004&ChapterID=57",
     ),
     Reference(
+        key="BIPA amendment 2024",
+        authors="Illinois General Assembly",
+        year=2024,
+        title="Public Act 103-0769 (SB 2979), amending the Biometric Information Privacy Act",
+        venue=(
+            "Signed 2 August 2024, effective immediately; adds subsections (b) and (c) to "
+            "740 ILCS 14/20"
+        ),
+        url="https://www.ilga.gov/legislation/publicacts/fulltext.asp?Name=103-0769",
+    ),
+    Reference(
         key="Buolamwini & Gebru 2018",
         authors="Buolamwini, J., & Gebru, T.",
         year=2018,
@@ -153,7 +165,10 @@ REFERENCES: tuple[Reference, ...] = (
             "Dutch DPA imposes a fine on Clearview because of illegal data collection for "
             "facial recognition"
         ),
-        venue="Press release and decision, 3 September 2024",
+        venue=(
+            "Decision of 16 May 2024 (breaches of GDPR Arts. 5, 6, 9(1), 12, 14, 15 and 27), "
+            "published with this press release on 3 September 2024"
+        ),
         url=(
             "https://www.autoriteitpersoonsgegevens.nl/en/current/dutch-dpa-imposes-a-fine-on-"
             "clearview-because-of-illegal-data-collection-for-facial-recognition"
@@ -171,11 +186,11 @@ REFERENCES: tuple[Reference, ...] = (
         key="GDPR 2016",
         authors="European Parliament and Council of the European Union",
         year=2016,
-        title=(
-            "Regulation (EU) 2016/679 (General Data Protection Regulation), Article 9: "
-            "Processing of special categories of personal data"
+        title="Regulation (EU) 2016/679 (General Data Protection Regulation)",
+        venue=(
+            "Official Journal of the European Union L 119, 4 May 2016; Art. 9 special "
+            "categories of personal data, Art. 15 right of access, Art. 27 EU representatives"
         ),
-        venue="Official Journal of the European Union",
         url="https://eur-lex.europa.eu/eli/reg/2016/679/oj",
     ),
     Reference(
@@ -233,6 +248,14 @@ REFERENCES: tuple[Reference, ...] = (
         url="https://www.ncbi.nlm.nih.gov/pmc/articles/PMC8927940/",
     ),
     Reference(
+        key="Shokri et al. 2017",
+        authors="Shokri, R., Stronati, M., Song, C., & Shmatikov, V.",
+        year=2017,
+        title="Membership Inference Attacks against Machine Learning Models",
+        venue="IEEE Symposium on Security and Privacy (S&P) 2017; arXiv:1610.05820",
+        url="https://arxiv.org/abs/1610.05820",
+    ),
+    Reference(
         key="UKUT 2025",
         authors="Upper Tribunal (Administrative Appeals Chamber), United Kingdom",
         year=2025,
@@ -255,6 +278,14 @@ REFERENCES: tuple[Reference, ...] = (
         venue="arXiv:1902.11097",
         url="https://arxiv.org/abs/1902.11097",
     ),
+    Reference(
+        key="Yeom et al. 2018",
+        authors="Yeom, S., Giacomelli, I., Fredrikson, M., & Jha, S.",
+        year=2018,
+        title="Privacy Risk in Machine Learning: Analyzing the Connection to Overfitting",
+        venue="IEEE Computer Security Foundations Symposium (CSF) 2018; arXiv:1709.01604",
+        url="https://arxiv.org/abs/1709.01604",
+    ),
 )
 
 # --- The page's text ---------------------------------------------------------------------------
@@ -263,10 +294,13 @@ TITLE = "Bias & privacy: when the images are faces"
 
 INTRO = (
     "You just trained a network to tell cats from trucks. Swap CIFAR-10 for photos of people and "
-    "almost nothing in your code changes: a face-recognition model is built from the same "
-    "convolutions, trained by the same loop and scored by the same kind of metric. What changes "
-    "is what a mistake, or a leak, costs a person. This page sets out what is known, with dates "
-    "and sources, and then tries three of the ideas on the model **you** trained."
+    "much of your code carries over: a face-recognition model is built from the same kind of "
+    "convolutions and trained by the same kind of loop. It is scored differently, though: a "
+    "face-verification system is judged by two error rates at a chosen match threshold, its "
+    "**false-match** and **false-non-match** rates, not by accuracy over classes "
+    "[Grother et al. 2019]. And what a mistake, or a leak, costs is now paid by a person. This "
+    "page sets out what is known, with dates and sources, and then tries three of the ideas: "
+    "two on the model **you** trained, one on synthetic scores."
 )
 
 FACES = Section(
@@ -286,7 +320,10 @@ FACES = Section(
         "person's written consent before it collects biometric identifiers such as a scan of face "
         "geometry, and lets people sue: $1,000 for each negligent violation and $5,000 for each "
         "intentional or reckless one (740 ILCS 14/20) [BIPA 2008]. Because the amounts are per "
-        "violation, a data set of many faces collected without consent is a large legal risk.",
+        "violation, a data set of many faces collected without consent is a large legal risk. "
+        "Since a 2024 amendment, collecting the same person's biometrics again and again by the "
+        "same method counts as a single violation, with at most one recovery per person "
+        "[BIPA amendment 2024]: the risk grows with the number of people, not of scans.",
     ),
 )
 
@@ -313,8 +350,10 @@ CLEARVIEW = Section(
         "€5.2 million overdue-penalty payment (May 2023) because the company had not complied "
         "with its order [CNIL 2023].\n"
         "- **The Netherlands** — the Autoriteit Persoonsgegevens fined it €30.5 million "
-        "(September 2024), finding breaches of GDPR Articles 5, 6, 12 and 14, among others "
-        "[Dutch DPA 2024].\n"
+        "(decision of 16 May 2024, published 3 September 2024). It found breaches of GDPR "
+        "Article 9(1) — processing biometric data, the special category above, without an "
+        "exception that allows it — and of Articles 5, 6, 12, 14, 15 (the right of access) and "
+        "27 (the duty to name a representative in the EU) [Dutch DPA 2024; GDPR 2016].\n"
         "- **United Kingdom** — the Information Commissioner's Office fined it £7.55 million and "
         "ordered UK data deleted (May 2022) [ICO 2022]. In October 2023 the First-tier Tribunal "
         "overturned this, holding that the ICO had no jurisdiction because Clearview served only "
@@ -365,19 +404,23 @@ MEMORY = Section(
     "Models remember their training data",
     (
         "A trained network is a compressed summary of its training data, and sometimes it keeps "
-        'more than a summary. Nicholas Carlini and colleagues planted random "secrets" — for '
-        "example a made-up credit-card number — in the training text of language models, and "
-        "defined **exposure**, a measure of how much more likely the model finds the planted "
-        "secret than random alternatives. Rare secrets were memorized early in training, not "
-        "only once the model overfitted, and could be extracted just by querying the model. "
-        "Ordinary regularization did not prevent it; differentially private training did "
+        "more than a summary. Nicholas Carlini and colleagues planted made-up secrets, "
+        '"canaries" — for example the sentence "my social security number is …" with random '
+        "digits — in the training text of language models, and defined **exposure**, a measure "
+        "of how much more likely the model finds the planted secret than random alternatives. "
+        "The canaries were memorized early in training, not only once the model overfitted, and "
+        "could be extracted by querying the model. From a model trained on the Enron e-mails "
+        "they also extracted real credit-card numbers that appeared in those e-mails. Ordinary "
+        "regularization did not prevent this; differentially private training did "
         "[Carlini et al. 2019].",
-        "Their models worked on text, but the mechanism is general. A face model trained on "
-        "scraped photos has, in a sense, met each of those people. If it behaves measurably "
-        "differently on photos it was trained on — more confident, say — then anyone who can "
-        "query it can test whether a given person's photo was in its training set. This is "
-        'called **membership inference**. For a data set collected without consent, "was in '
-        'the training set" means "had their face collected".',
+        "A different leak needs no memorized secret at all. A face model trained on scraped photos "
+        "has, in a sense, met each of those people. If it behaves measurably differently on "
+        "photos it was trained on — more confident, say — then anyone who can query it can "
+        "guess whether a given person's photo was in its training set: **membership "
+        "inference** [Shokri et al. 2017]. The simplest version compares the model's "
+        "confidence with a threshold; overfitting is enough for it to work "
+        '[Yeom et al. 2018]. For a data set collected without consent, "was in the training '
+        'set" means "had their face collected".',
     ),
 )
 
@@ -446,8 +489,10 @@ ONE_CLASS_NOTE = (
 )
 PER_CLASS_BRIDGE = (
     "**If these classes were groups of people…** the gap between your best and your worst class "
-    "is the same kind of number Gender Shades and NIST measured [Buolamwini & Gebru 2018; "
-    "Grother et al. 2019], and the overall test accuracy hid it, just as it hid theirs. With "
+    "is the same kind of number Gender Shades measured, an accuracy gap between groups "
+    "[Buolamwini & Gebru 2018], and the overall test accuracy hid it, just as it hid theirs. "
+    "(NIST compared error rates at a match threshold instead, as the synthetic demo below "
+    "does [Grother et al. 2019].) With "
     "CIFAR-10 part of the gap is that some classes are harder (cats and dogs look alike). With "
     "people, a gap can also come from who was missing from the data, and the people on the "
     "wrong side of it did not choose their group."
@@ -480,16 +525,20 @@ THRESHOLD_METHOD = (
     "[Grother et al. 2019]."
 )
 
-MEMBERSHIP_TITLE = "Does your model remember?"
+MEMBERSHIP_TITLE = "Is your model surer of the images it trained on?"
 MEMBERSHIP_INTRO = (
     "Your run saved the model's predictions on a sample of the training images it learned from "
     "(*members*) and on every test image it never saw (*non-members*). For each image, take the "
     "probability the model gave to the **true** class: its confidence in the right answer. If "
-    "the model remembers its training images, the first distribution sits further right."
+    "the model has overfitted — fits its training images better than new ones — the first "
+    "distribution sits further right. The gap is an average over many images: it measures "
+    "overfitting, not which individual images the model has memorized [Yeom et al. 2018]."
 )
 MEMBERSHIP_ATTACK = (
     'The simplest membership-inference attack guesses "this image was in the training set" '
-    "whenever the confidence is at least some threshold *t*. Below, *t* is chosen to give the "
+    "whenever the confidence is at least some threshold *t* [Yeom et al. 2018]. (Shokri and "
+    'colleagues, who first attacked machine-learning models this way, trained extra "shadow" '
+    "models to decide instead [Shokri et al. 2017].) Below, *t* is chosen to give the "
     "best **balanced accuracy** (the average of the hit rates on members and on non-members, "
     "so 50% is a coin flip). Because *t* is picked knowing the answers, this is the best this "
     "one rule can do; a real attacker would have to estimate *t*. It also means the best *t* "
@@ -498,16 +547,18 @@ MEMBERSHIP_ATTACK = (
 )
 MEMBERSHIP_SMALL = (
     "Your model barely tells its training images from new ones: the confidence gap is tiny, or "
-    "the attack does no better than on shuffled labels. This simple test picks up the "
-    "difference that grows as a model overfits, so train longer (more epochs, or fewer "
-    "training images) and compare. A small gap here is not proof of safety, though: rare "
-    "training examples can be memorized early in training [Carlini et al. 2019]."
+    "the attack does no better than on shuffled labels. This simple test picks up the average "
+    "difference that grows as a model overfits [Yeom et al. 2018], so train longer (more "
+    "epochs, or fewer training images) and compare. A small gap here is not proof of safety, "
+    "though: it is only the simplest attack, and planted secrets were memorized early in "
+    "training, not only once a model overfits [Carlini et al. 2019]."
 )
 MEMBERSHIP_LARGE = (
-    "Your model is measurably more confident on images it trained on. Anyone who can query it "
-    "could use that difference to guess, better than chance, whether a given image was in its "
-    "training set. With faces, that means guessing whether a person's photo was collected "
-    "[Carlini et al. 2019]."
+    "Your model is measurably more confident on images it trained on: on average, it has "
+    "overfitted. Anyone who can query it could use that difference to guess, better than "
+    "chance, whether a given image was in its training set [Shokri et al. 2017; "
+    "Yeom et al. 2018]. With faces, that means guessing whether a person's photo was "
+    "collected. (The gap does not say which images, if any, the model memorized.)"
 )
 
 # --- Discussion and quiz ---------------------------------------------------------------------------
@@ -519,9 +570,10 @@ DISCUSSION_QUESTIONS: tuple[str, ...] = (
     "with scale?",
     "Look at the gap between your model's best and worst class. If the classes were groups of "
     "people, how large a gap would be acceptable, and who should decide?",
-    "With one threshold the two synthetic groups got different false-match rates. Would a "
-    "separate threshold for each group be fair? What would the system need to know about each "
-    "person to apply it?",
+    "At the default settings one threshold gave the two synthetic groups different "
+    "false-match rates, and even where their false-match rates cross, their false-non-match "
+    "rates differ. Would a separate threshold for each group be fair? What would the system "
+    "need to know about each person to apply it?",
     "Which error is worse — a false match or a false non-match — for unlocking a phone? For a "
     "police search against a database? For an automated border gate?",
     "NIST found that the differentials varied widely between algorithms and some showed little "
@@ -537,6 +589,7 @@ DISCUSSION_QUESTIONS: tuple[str, ...] = (
 )
 
 QUIZ_TITLE = "Check your understanding"
+# Written with the right answer first for the reader of this file; the page shows shuffled_quiz().
 QUIZ: tuple[QuizItem, ...] = (
     QuizItem(
         "gender_shades",
@@ -594,8 +647,10 @@ QUIZ: tuple[QuizItem, ...] = (
             QuizOption(
                 "The two groups' false-match rates become equal",
                 False,
-                "Not quite: they become equal only if the two groups' impostor curves are the "
-                "same. Otherwise one threshold always treats the groups differently.",
+                "Not quite: in general they stay different. If one group's impostor scores "
+                "spread wider, the two curves' tails cross at one threshold where the "
+                "false-match rates are equal (try it in the demo), but the false-non-match "
+                "rates there usually still differ.",
             ),
         ),
     ),
@@ -607,27 +662,29 @@ QUIZ: tuple[QuizItem, ...] = (
             QuizOption(
                 "Guessing whether a given image was in the training set",
                 True,
-                "Right: that is membership inference, and with faces it reveals whose photo "
-                "was collected [Carlini et al. 2019].",
+                "Right: that is membership inference [Shokri et al. 2017]; a confidence "
+                "threshold alone can exploit an overfitted model [Yeom et al. 2018]. With faces "
+                "it reveals whose photo was collected.",
             ),
             QuizOption(
                 "Nothing: confidence scores reveal nothing about the training data",
                 False,
                 "Not quite: a difference in behaviour on seen and unseen data is exactly what "
-                "an attacker can exploit; models can even leak rare training examples "
-                "[Carlini et al. 2019].",
+                "an attacker can exploit [Yeom et al. 2018]; models can even leak secrets "
+                "planted in their training data [Carlini et al. 2019].",
             ),
             QuizOption(
                 "It proves the model is biased against the test images",
                 False,
-                "Not quite: higher confidence on training data is about memorizing and "
-                "overfitting, not about unfair treatment of a group.",
+                "Not quite: higher average confidence on training data is a sign of "
+                "overfitting, not of unfair treatment of a group.",
             ),
             QuizOption(
                 "Ordinary regularization is guaranteed to remove the risk",
                 False,
-                "Not quite: Carlini et al. found that ordinary regularization did not prevent "
-                "memorization, while differentially private training did [Carlini et al. 2019].",
+                "Not quite: Carlini et al. found that ordinary regularization did not stop "
+                "planted secrets being memorized, while differentially private training did "
+                "[Carlini et al. 2019].",
             ),
         ),
     ),
@@ -640,7 +697,8 @@ QUIZ: tuple[QuizItem, ...] = (
                 "The person's written consent",
                 True,
                 "Right: BIPA requires written consent, and allows $1,000 per negligent and "
-                "$5,000 per intentional or reckless violation [BIPA 2008].",
+                "$5,000 per intentional or reckless violation [BIPA 2008]; since 2024, repeated "
+                "scans of one person by the same method count once [BIPA amendment 2024].",
             ),
             QuizOption(
                 "Nothing, if the photo was public",
@@ -694,6 +752,32 @@ QUIZ: tuple[QuizItem, ...] = (
         ),
     ),
 )
+
+
+# The right answer must not always come first: deal its positions from shuffled rounds of
+# 0..n-1 (every position is used before any repeats) and shuffle the wrong answers around it.
+def shuffled_quiz(seed: int) -> tuple[QuizItem, ...]:
+    """The quiz with each question's options in a seeded order (the page seeds it per session).
+
+    Args:
+        seed: the same seed always gives the same order.
+
+    Returns:
+        QUIZ with its options reordered; the correct answers' positions vary across questions.
+    """
+    rng = random.Random(seed)
+    n_options = min(len(item.options) for item in QUIZ)
+    positions: list[int] = []
+    while len(positions) < len(QUIZ):
+        positions += rng.sample(range(n_options), n_options)
+    items = []
+    for item, position in zip(QUIZ, positions, strict=False):
+        options = [option for option in item.options if not option.correct]
+        rng.shuffle(options)
+        options.insert(position, item.correct_option)
+        items.append(replace(item, options=tuple(options)))
+    return tuple(items)
+
 
 REFERENCES_TITLE = "References"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import zipfile
 
 import numpy as np
@@ -18,6 +19,7 @@ require_app_navigation()
 # Only these runs were evaluated and have predictions saved.
 USABLE_STATUSES = ("finished", "stopped")
 GROUP_KEYS = {"Group A": "a", "Group B": "b"}  # widget-key prefixes
+QUIZ_SEED_KEY = "bp_quiz_seed"  # one option order per session
 
 
 def md(text: str) -> str:
@@ -177,6 +179,7 @@ def threshold_ui() -> None:
                 help=f"{E.describe_rate(rate)} of the comparisons",
             )
     st.markdown(_comparison(exact, threshold))
+    st.markdown(_crossing(groups))
     st.dataframe(_rates_table(groups, exact, threshold), hide_index=True, width="stretch")
     st.caption(md(T.THRESHOLD_METHOD))
 
@@ -205,6 +208,40 @@ def _comparison(exact: dict[str, E.ErrorRates], threshold: float) -> str:
                 f"{E.describe_rate(lo_rate, one_in=False)})."
             )
     return "\n".join(lines)
+
+
+def _crossing(groups: dict[str, E.ScoreParams]) -> str:
+    # Where (if anywhere) one threshold gives both groups the same false-match rate.
+    (a_name, a), (b_name, b) = groups.items()
+    t = E.equal_false_match_threshold(a, b)
+    if t is None:
+        if a.impostor_mean == b.impostor_mean:
+            return "The impostor curves are identical: equal false-match rates at every threshold."
+        higher = a_name if a.impostor_mean > b.impostor_mean else b_name
+        return (
+            "The impostor curves have the same spread, so no threshold gives equal false-match "
+            f"rates: **{higher}** always has more."
+        )
+    wider, narrower = (a_name, b_name) if a.impostor_sd > b.impostor_sd else (b_name, a_name)
+    if not E.SCORE_MIN <= t <= E.SCORE_MAX:
+        more = wider if t < E.SCORE_MIN else narrower
+        return (
+            f"The impostor curves' tails cross only at {t:.2f}, outside the score range, so "
+            f"between {E.SCORE_MIN:.0f} and {E.SCORE_MAX:.0f} **{more}** always has more false "
+            "matches."
+        )
+    at_t = {name: E.analytic_error_rates(p, t) for name, p in groups.items()}
+    fmr = E.describe_rate(at_t[a_name].false_match_rate, one_in=False)
+    fnmr_a, fnmr_b = (
+        E.describe_rate(at_t[name].false_non_match_rate, one_in=False) for name in (a_name, b_name)
+    )
+    return (
+        f"The impostor curves' tails cross at **{t:.3f}** (try the threshold at {t:.2f}): "
+        "with the threshold exactly there, both "
+        f"false-match rates are {fmr}, yet the false-non-match rates are {fnmr_a} ({a_name}) "
+        f"vs {fnmr_b} ({b_name}). Above it **{wider}** (wider spread) has more false matches, "
+        f"below it **{narrower}**."
+    )
 
 
 def _rates_table(
@@ -267,13 +304,16 @@ def membership_ui(view: dict, info: RunInfo) -> None:
     )
     epochs = view.get("epochs")
     trained = f"This run trained for {epochs} epoch(s). " if epochs else ""
-    small = E.memorization_is_small(gap, attack, chance)
+    small = E.membership_gap_is_small(gap, attack, chance)
     st.info(md(trained + (T.MEMBERSHIP_SMALL if small else T.MEMBERSHIP_LARGE)), icon="🔎")
 
 
 # The quiz: one radio per question, feedback once answered (right and wrong answers explained).
+# The options are shuffled once per session, so the right answer is not always first.
 def quiz_ui() -> None:
-    for number, item in enumerate(T.QUIZ, start=1):
+    if QUIZ_SEED_KEY not in st.session_state:
+        st.session_state[QUIZ_SEED_KEY] = secrets.randbelow(2**31)
+    for number, item in enumerate(T.shuffled_quiz(st.session_state[QUIZ_SEED_KEY]), start=1):
         labels = [option.text for option in item.options]
         choice = st.radio(
             md(f"{number}. {item.question}"),

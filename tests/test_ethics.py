@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import altair as alt
@@ -82,6 +83,48 @@ def test_default_groups_are_treated_differently_by_one_threshold():
     assert E.rate_ratio(b.false_match_rate, a.false_match_rate) > 10
 
 
+def test_false_match_rates_cross_where_the_formula_says_and_false_non_matches_still_differ():
+    # The example, reachable with the sliders: impostors N(0.35, 0.08) vs N(0.30, 0.15).
+    a = replace(E.DEFAULT_GROUPS["Group A"], impostor_mean=0.35, impostor_sd=0.08)
+    b = replace(E.DEFAULT_GROUPS["Group B"], impostor_mean=0.30, impostor_sd=0.15)
+    t = E.equal_false_match_threshold(a, b)
+    assert t == pytest.approx((0.35 * 0.15 - 0.30 * 0.08) / (0.15 - 0.08))
+    assert t == pytest.approx(0.4071, abs=1e-4)
+    at_a, at_b = E.analytic_error_rates(a, t), E.analytic_error_rates(b, t)
+    assert at_a.false_match_rate == pytest.approx(at_b.false_match_rate, rel=1e-9)
+    assert at_b.false_non_match_rate > 10 * at_a.false_non_match_rate
+    # Above the crossing the wider curve (B) lets more impostors through; below it, A does.
+    for step, wider_has_more in ((0.05, True), (-0.05, False)):
+        ra, rb = E.analytic_error_rates(a, t + step), E.analytic_error_rates(b, t + step)
+        assert (rb.false_match_rate > ra.false_match_rate) is wider_has_more
+
+
+def test_crossing_formula_agrees_with_the_rates_for_random_groups():
+    rng = np.random.default_rng(0)
+    checked = 0
+    for _ in range(500):
+        mu = rng.uniform(E.SCORE_MIN, E.SCORE_MAX, 2)
+        sd = rng.uniform(E.SPREAD_MIN, E.SPREAD_MAX, 2)
+        a, b = (E.ScoreParams(0.8, 0.1, float(m), float(s)) for m, s in zip(mu, sd, strict=True))
+        t = E.equal_false_match_threshold(a, b)
+        fa, fb = E.analytic_error_rates(a, t), E.analytic_error_rates(b, t)
+        if not 1e-9 < fa.false_match_rate < 1 - 1e-9:
+            continue  # both rates round to 0 or 1 in floating point: nothing to compare
+        assert fa.false_match_rate == pytest.approx(fb.false_match_rate, rel=1e-6)
+        checked += 1
+    assert checked > 100
+
+
+def test_equal_spreads_have_no_single_crossing():
+    a = E.DEFAULT_GROUPS["Group A"]
+    assert E.equal_false_match_threshold(a, a) is None
+    shifted = replace(a, impostor_mean=a.impostor_mean + 0.1)
+    assert E.equal_false_match_threshold(a, shifted) is None
+    # The default groups cross only below 0, so B has more false matches across the range.
+    t = E.equal_false_match_threshold(*E.DEFAULT_GROUPS.values())
+    assert t == pytest.approx(-0.05) and t < E.SCORE_MIN
+
+
 def test_rate_helpers():
     assert E.rate_ratio(0.2, 0.05) == pytest.approx(4.0)
     assert E.rate_ratio(0.2, 0.0) is None
@@ -129,13 +172,13 @@ def test_best_threshold_attack_on_a_hand_made_case():
     assert (attack.member_hit_rate, attack.nonmember_hit_rate) == (0.75, 1.0)
 
 
-def test_memorization_is_small_unless_gap_and_attack_both_stand_out():
+def test_membership_gap_is_small_unless_gap_and_attack_both_stand_out():
     members, others = np.array([0.9, 0.8, 0.7, 0.2]), np.array([0.6, 0.5, 0.3, 0.1])
     gap, attack = E.confidence_gap(members, others), E.best_threshold_attack(members, others)
-    assert not E.memorization_is_small(gap, attack, chance=0.6)
-    assert E.memorization_is_small(gap, attack, chance=0.9)  # no better than luck
+    assert not E.membership_gap_is_small(gap, attack, chance=0.6)
+    assert E.membership_gap_is_small(gap, attack, chance=0.9)  # no better than luck
     tiny = E.confidence_gap(np.array([0.51, 0.5]), np.array([0.5, 0.5]))
-    assert E.memorization_is_small(tiny, attack, chance=0.6)  # a 0.5-point gap is nothing
+    assert E.membership_gap_is_small(tiny, attack, chance=0.6)  # a 0.5-point gap is nothing
 
 
 def test_chance_level_is_above_one_half_and_falls_with_set_size():
@@ -154,7 +197,7 @@ def test_attack_is_a_coin_flip_when_the_sets_look_alike():
     attack = E.best_threshold_attack(same, same[:3])
     assert attack.accuracy == pytest.approx(0.5)
     gap = E.confidence_gap(same, same[:3])
-    assert E.memorization_is_small(gap, attack, chance=0.55)
+    assert E.membership_gap_is_small(gap, attack, chance=0.55)
 
 
 def test_attack_is_balanced_for_unequal_set_sizes():

@@ -122,6 +122,85 @@ def test_group_parameters_feed_the_rates(empty_runs):
     assert "about equally often" in all_markdown(at)
 
 
+def percent(value: str) -> float:
+    return float(value.rstrip("%")) / 100
+
+
+def test_default_groups_never_cross_within_the_score_range(empty_runs):
+    text = all_markdown(open_page())
+    assert "cross only at -0.05, outside the score range" in text
+    assert "**Group B** always has more false matches" in text
+
+
+def test_where_the_impostor_tails_cross_false_matches_are_equal_but_not_non_matches(empty_runs):
+    # The example: Group A's impostors N(0.35, 0.08) (the default), B's N(0.30, 0.15).
+    at = open_page()
+    at.slider(key="bp_b_impostor_mean").set_value(0.30)
+    at.slider(key="bp_b_impostor_sd").set_value(0.15).run()
+    groups = {
+        "Group A": E.DEFAULT_GROUPS["Group A"],
+        "Group B": E.ScoreParams(0.70, 0.10, 0.30, 0.15),
+    }
+    t = E.equal_false_match_threshold(*groups.values())
+    shared = E.describe_rate(
+        E.analytic_error_rates(groups["Group A"], t).false_match_rate, one_in=False
+    )
+    text = all_markdown(at)
+    assert f"cross at **{t:.3f}**" in text and "**0.407**" in text
+    assert f"both false-match rates are {shared}" in text
+    # At the nearest slider step the page's own rates agree within a few percent...
+    at.slider(key="bp_threshold").set_value(0.41).run()
+    fmr_a = percent(metric(at, "Group A: false-match rate"))
+    fmr_b = percent(metric(at, "Group B: false-match rate"))
+    assert fmr_a == pytest.approx(fmr_b, rel=0.05)
+    text = all_markdown(at)
+    assert "impostors from both groups are falsely matched about equally often" in text
+    # ...while the false-non-match rates still differ.
+    fnmr_a = percent(metric(at, "Group A: false-non-match rate"))
+    fnmr_b = percent(metric(at, "Group B: false-non-match rate"))
+    assert fnmr_b > 10 * fnmr_a
+    assert "genuine users from **Group B** are falsely rejected" in text
+
+
+def test_equal_spreads_have_no_crossing(empty_runs):
+    at = open_page()
+    at.slider(key="bp_b_impostor_sd").set_value(0.08).run()  # A's spread, B's higher mean
+    assert "same spread, so no threshold gives equal false-match rates" in all_markdown(at)
+
+
+def test_quiz_options_are_shuffled_and_feedback_follows_the_chosen_option(empty_runs):
+    seed = 7
+    at = open_page({"bp_quiz_seed": seed})
+    quiz = T.shuffled_quiz(seed)
+    positions = []
+    for item in quiz:
+        options = list(at.radio(key=f"bp_quiz_{item.key}").options)
+        assert options == [option.text for option in item.options]
+        positions.append(next(i for i, option in enumerate(item.options) if option.correct))
+    assert len(set(positions)) > 1  # the right answer is not always in the same place
+    for i in range(len(quiz[0].options)):
+        for item in quiz:
+            at.radio(key=f"bp_quiz_{item.key}").set_value(item.options[i].text)
+        at.run()
+        right, wrong = [s.value for s in at.success], [w.value for w in at.warning]
+        assert len(right) == sum(item.options[i].correct for item in quiz)
+        for item in quiz:
+            option = item.options[i]
+            feedback = option.feedback.replace("$", "\\$")  # the page escapes dollars
+            assert any(feedback in v for v in (right if option.correct else wrong)), option.text
+            assert not any(feedback in v for v in (wrong if option.correct else right))
+
+
+def test_each_session_gets_a_seeded_quiz_order(empty_runs):
+    at = open_page()
+    seed = at.session_state["bp_quiz_seed"]
+    for item in T.shuffled_quiz(seed):
+        options = list(at.radio(key=f"bp_quiz_{item.key}").options)
+        assert options == [option.text for option in item.options]
+    at.run()
+    assert at.session_state["bp_quiz_seed"] == seed  # stable across reruns
+
+
 def test_quiz_feedback_explains_right_and_wrong_answers(empty_runs):
     at = open_page()
     assert not at.success
@@ -161,7 +240,7 @@ def test_with_a_saved_run_the_page_shows_the_students_model(trained_store, monke
     assert "Mean confidence, training images" in labels
     assert "Best simple attack: balanced accuracy" in labels
     honest = [i.value for i in at.info]
-    # A 1-epoch run barely memorizes: the page must say so rather than overclaim.
+    # A 1-epoch run barely overfits: the page must say so rather than overclaim.
     assert any("trained for 1 epoch" in v and T.MEMBERSHIP_SMALL in v for v in honest)
 
 
