@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from cifar_core.augmentation import AugmentParams, Transform, describe_params
-from cifar_core.images import decode_image, to_cifar_size
+from cifar_core.images import ImageDecodeError, decode_image, to_cifar_size
 
 # The lab's numbers, in one place (the page hard-codes none).
 NUM_TO_AUGMENT = 5  # variants per image, as in the notebooks' preview loop
@@ -23,6 +23,9 @@ MOSAIC_SCALE = 3  # 32 px → 96 px on screen, nearest neighbour so pixels stay 
 UPLOAD_SCALE = 8  # the uploaded photo at 32×32, shown 256 px wide
 UPLOAD_MAX_WIDTH = 320  # the uploaded photo at full size is shown at most this wide…
 UPLOAD_MAX_HEIGHT = 480  # …and this high (a tall panorama stays small too)
+# The smallest photo accepted, per side: below 8×8 the 32×32 version is a few blown-up blocks
+# (a 1×1 upload would be one flat colour), nothing a student can learn from.
+MIN_UPLOAD_SIDE = 8
 
 # Mosaic layout, in screen pixels.
 GAP = 4
@@ -142,6 +145,25 @@ def changed_settings(old: AugmentParams, new: AugmentParams) -> list[str]:
         if before != after:
             lines.append(f"{row['name']}: {_short(before)} → {_short(after)}")
     return lines
+
+
+def settings_in_words(params: AugmentParams) -> str:
+    """The settings that differ from ImageDataGenerator's defaults, as a call would spell them.
+
+    Args:
+        params (AugmentParams): The settings.
+
+    Returns:
+        str: E.g. "rotation_range=40, zoom_range=0.2, horizontal_flip=True", or
+        "no augmentation (every setting at its default)".
+    """
+    defaults = AugmentParams()
+    parts = [
+        f"{row['name']}={_short(getattr(params, row['name']))}"
+        for row in describe_params()
+        if getattr(params, row["name"]) != getattr(defaults, row["name"])
+    ]
+    return ", ".join(parts) or "no augmentation (every setting at its default)"
 
 
 def _short(value: Any) -> str:
@@ -315,6 +337,49 @@ def png_bytes(image: np.ndarray) -> bytes:
 # ---------------------------------------------------------------------------------------------
 
 
+def upload_rules(max_mb: float) -> str:
+    """What the upload box takes, and what happens to a file it refuses (for a caption).
+
+    Streamlit's upload box refuses a file over its limit in the browser: it lists the file in
+    red ("File must be … or smaller") and never sends it, so the page cannot react to it. This
+    text says so in advance, with the fix.
+
+    Args:
+        max_mb (float): The upload limit in MB.
+
+    Returns:
+        str: One short paragraph.
+    """
+    side = MIN_UPLOAD_SIDE
+    return (
+        f"Photos up to {max_mb:g} MB and at least {side}×{side} pixels. A bigger file is refused "
+        "by the box itself: it is listed in red and never reaches the lab, so nothing below "
+        "changes and the photo shown stays the last one accepted. Make the photo smaller (any "
+        f"photo editor can, or a phone's share-as-smaller option) or pick another under "
+        f"{max_mb:g} MB, and remove the red entry with its ✕."
+    )
+
+
+def check_upload_size(width: int, height: int, min_side: int = MIN_UPLOAD_SIDE) -> None:
+    """Refuses a picture too small to mean anything at 32×32.
+
+    Args:
+        width (int): Width of the decoded picture in pixels.
+        height (int): Its height.
+        min_side (int): The fewest pixels accepted on either side.
+
+    Raises:
+        ImageDecodeError: A side is shorter than min_side; the message gives the size and the
+            minimum.
+    """
+    if min(width, height) < min_side:
+        raise ImageDecodeError(
+            f"The image is only {width}×{height} pixels; the lab needs at least "
+            f"{min_side}×{min_side} (the network sees 32×32, and a smaller picture is just a "
+            "few coloured blocks). Please upload a bigger photo."
+        )
+
+
 class UploadPreview(NamedTuple):
     """An uploaded photo, ready to show.
 
@@ -343,10 +408,12 @@ def prepare_upload(
         UploadPreview: The photo at display size and at 32×32.
 
     Raises:
-        ImageDecodeError: The file is not a usable image; str(error) is a message for the user.
+        ImageDecodeError: The file is not a usable image, or smaller than MIN_UPLOAD_SIDE on a
+            side; str(error) is a message for the user.
     """
     image = decode_image(data)  # (H, W, 3) uint8
     height, width, _ = image.shape
+    check_upload_size(width, height)
     display = image
     scale = min(max_width / width, max_height / height)
     if scale < 1:

@@ -315,10 +315,8 @@ def _scale_draws(
     """Turns uniform draws into transforms with ImageDataGenerator.get_random_transform's laws.
 
     Only arithmetic and comparisons, so numpy arrays and tf.Tensors both work: the preview and
-    the training pipeline share this code, hence the same distributions.
-
-    Note: the legacy class drew its *horizontal* shift from height_shift_range and its vertical
-    shift from width_shift_range (tensorflow issue #82838); here width moves sideways, as named.
+    the training pipeline share this code, hence the same distributions (width_shift_range moves
+    sideways, as named; random_transform says how the legacy class differed).
     """
     zoom_low, zoom_high = params.zoom_bounds
     bright_low, bright_high = params.brightness_range or (1.0, 1.0)
@@ -744,8 +742,9 @@ def _legacy_snippet(params: AugmentParams) -> str:
         if getattr(params, field.name) != getattr(defaults, field.name)
     ]
     lines = [
-        "# ImageDataGenerator was removed in Keras 3: this runs only with TensorFlow <= 2.15",
-        "# or the tf_keras package. It is how the classic lesson wrote augmentation.",
+        "# The classic lesson's way, now deprecated: Keras 3's keras.preprocessing.image has no",
+        "# ImageDataGenerator, but tf.keras still exports it (TensorFlow 2.16-2.21; needs scipy).",
+        "# Train with model.fit(datagen.flow(x_train, y_train)): fit_generator is gone.",
         "from tensorflow.keras.preprocessing.image import ImageDataGenerator",
         "",
     ]
@@ -885,8 +884,8 @@ def _differences(params: AugmentParams) -> list[str]:
     if params.shear_range:
         notes.append(
             "keras.layers.RandomShear (Keras 3.x; checked on 3.15) takes tan(angle) instead of "
-            "degrees and shears about the top-left corner, so it also slides the picture; "
-            "ImageDataGenerator sheared about the centre."
+            "degrees and shears about the top-left corner (so it also slides the picture) without "
+            "stretching; ImageDataGenerator shears about the centre and makes it 1/cos(angle) taller."
         )
     if params.zoom_bounds != (1.0, 1.0):
         notes.append(
@@ -948,8 +947,8 @@ def label_warnings(params: AugmentParams) -> list[str]:
     if params.vertical_flip:
         warnings.append(
             "Vertical flip shows ships, trucks and horses upside down. CIFAR-10 photos are "
-            "never upside down, so the network spends effort on pictures it will never be "
-            "tested on. Horizontal flip is the safe one."
+            "almost never upside down, so the network spends effort on pictures it will hardly "
+            "ever be tested on. Horizontal flip is the safe one."
         )
     for name in ("width_shift_range", "height_shift_range"):
         value = getattr(params, name)
@@ -962,7 +961,7 @@ def label_warnings(params: AugmentParams) -> list[str]:
     if params.rotation_range > WARN_ROTATION_DEG:
         warnings.append(
             f"Rotations up to {_fmt(params.rotation_range)} degrees turn objects upside down; "
-            "ships and trucks never appear that way in the test set."
+            "ships and trucks hardly ever appear that way in the test set."
         )
     if params.shear_range > WARN_SHEAR_DEG:
         warnings.append(
@@ -1000,7 +999,8 @@ _PARAM_ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("height_shift_range", "Height shift", "slider", 0.2,
      "Moves the picture up or down by up to this fraction of its height."),
     ("shear_range", "Shear (degrees)", "slider", 10.0,
-     "Slants the picture by a random angle, like pushing the top of a deck of cards."),
+     "Slants the picture by a random angle φ, like pushing the top of a deck of cards, and "
+     "stretches it vertically by 1/cos φ, as ImageDataGenerator's shear did (×1.41 at 45°)."),
     ("zoom_range", "Zoom", "slider", 0.2,
      "Scales width and height independently by a factor in [1 - z, 1 + z]; below 1 zooms in."),
     ("horizontal_flip", "Horizontal flip", "checkbox", True,

@@ -30,10 +30,17 @@ class LayerSpec:
     note: str = ""
 
 
+# Sources: the Keras 2.0 legacy shim (keras/legacy/interfaces.py, conv2d_args_preprocessor) and
+# the notebooks' own code; tests/test_models.py checks what today's Keras does with the line.
 CONV_STRIDE_NOTE = (
-    "The classic notebooks wrote this layer as Conv2D(64, 3, 3). In Keras 2 and later the "
-    "third argument is the stride, so that line builds a 3×3 kernel moving 3 pixels at a time. "
-    "The lesson meant a 3×3 kernel with stride 1 — Conv2D(64, (3, 3)) — which is what runs here."
+    "The classic notebooks wrote this layer as Conv2D(64, 3, 3). Keras 1 read that as 64 "
+    "filters of 3×3, and standalone Keras 2.0–2.3 still did: a legacy shim turned it into "
+    'kernel_size=(3, 3) and warned "Update your `Conv2D` call to the Keras 2 API" (source: '
+    "the Keras 2 legacy interfaces, keras/legacy/interfaces.py). The notebooks ran on "
+    "standalone Keras 2 (their own code calls fit_generator(samples_per_epoch=…)), so their "
+    "conv4 had stride 1. Only tf.keras / Keras 2.4 and later and Keras 3 read the third number as "
+    "strides=3, silently: run today, the same line builds a 3×3 kernel that jumps 3 pixels at "
+    "a time. This app writes what the lesson meant, Conv2D(64, (3, 3)), stride 1."
 )
 
 
@@ -196,7 +203,7 @@ def build_model(
     layers: list[keras.layers.Layer] = [keras.Input(shape=input_shape, name="image")]
     for spec in specs:
         if spec.kind == "conv":
-            # (3, 3) as a tuple: the kernel size. Conv2D(64, 3, 3) would mean strides=3.
+            # (3, 3) as a tuple: the kernel size. On today's Keras Conv2D(64, 3, 3) means strides=3.
             layer = keras.layers.Conv2D(
                 int(spec.size),
                 (KERNEL, KERNEL),

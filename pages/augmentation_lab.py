@@ -1,4 +1,4 @@
-"""Augmentation lab: see what each ImageDataGenerator setting does, then train with exactly that."""
+"""Augmentation lab: see what each ImageDataGenerator setting does, then train with those settings."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from cifar_core.augmentation import (
 )
 from cifar_core.data import Cifar10
 from cifar_core.images import ALLOWED_TYPES, MAX_UPLOAD_MB, ImageDecodeError
+from pages.lesson_runs import see_it
 from pages.ui_common import AUGMENT_KEY, get_data, require_app_navigation
 
 require_app_navigation()
@@ -38,18 +39,29 @@ SOURCES = {"class": "By class", "random": "At random", "upload": "Your own photo
 
 st.title("Augmentation lab")
 st.markdown(
-    """
+    f"""
 A network sees each training photo many times. **Data augmentation** shows it a slightly
 different version every time — turned a little, shifted, zoomed, mirrored — so it learns what a
 cat looks like rather than memorising *these* cat pictures. The rule: every augmented picture
 must still deserve its label.
 
-Move the controls and watch the grid: each row is one image and five random versions of it,
-drawn with the same rules as Keras' `ImageDataGenerator`. (The lesson's old preview loop never
-applied the generator to what it showed, so it augmented nothing; here you see the real thing.)
-When you like what you see, hand the settings to the Train page: training draws its transforms
-with exactly this math.
+Move the controls and watch the grid: each row is one image and {V.NUM_TO_AUGMENT} random
+versions of it, drawn with the same rules as Keras' `ImageDataGenerator`. The controls start
+at the classic lesson's settings (`{V.settings_in_words(LESSON_PRESET)}`); **Reset** turns
+augmentation off.
+
+When you like what you see, hand the settings to the Train page. Training uses the same
+settings and the same maths, but draws *new* random versions of every image in every epoch —
+not the ones in this grid.
 """
+)
+see_it("augmentation_narrows_gap")
+st.caption(
+    "About the old notebooks (source: their own code): their preview loop did apply the "
+    "generator, but it was mis-indented. Notebook 000 augmented only the last image, "
+    f"{V.NUM_TO_AUGMENT} times; in notebooks 001, 002 and 004 the loop never ends, because "
+    "`num_aug` is never incremented inside it; and the list it built was never used. Their "
+    "training, through `fit_generator(datagen.flow(…))`, did augment every batch."
 )
 
 
@@ -77,6 +89,9 @@ def upload_ui() -> np.ndarray | None:
         max_upload_size=MAX_UPLOAD_MB,
         key=UPLOAD_KEY,
     )
+    # A file over the limit never reaches this script (the box refuses it in the browser): the
+    # rules are said up front, with what the student will see and how to fix it.
+    st.caption(V.upload_rules(MAX_UPLOAD_MB))
     if upload is None:
         st.info("Upload a photo. Until then the grid shows CIFAR-10 images of the chosen class.")
         return None
@@ -88,7 +103,10 @@ def upload_ui() -> np.ndarray | None:
         return None
     full, small = st.columns(2)
     width, height = photo.original_size
-    full.image(photo.display, caption=f"Your photo ({width}×{height} pixels)")
+    full.image(
+        photo.display,
+        caption=f"Your photo {upload.name} ({width}×{height} pixels), the last one accepted",
+    )
     small.image(
         V.upscale_nearest(photo.cifar, V.UPLOAD_SCALE),
         caption="What the network sees: the centre square at 32×32 pixels (blown up).",
@@ -143,11 +161,15 @@ def set_controls(params: AugmentParams) -> None:
 
 
 def start_params() -> AugmentParams:
-    # The remembered settings, if any (and still valid), else ImageDataGenerator's defaults.
+    # The student's remembered settings, if any (and still valid), else the lesson's: opening on
+    # ImageDataGenerator's defaults would show five identical copies of every image.
+    remembered = st.session_state.get(PARAMS_KEY)
+    if not remembered:
+        return LESSON_PRESET
     try:
-        return AugmentParams.from_dict(st.session_state.get(PARAMS_KEY) or {})
+        return AugmentParams.from_dict(remembered)
     except ValueError:
-        return AugmentParams()
+        return LESSON_PRESET
 
 
 # One control for one row of describe_params(): the table decides which widget it is.
@@ -182,7 +204,7 @@ def controls_ui() -> AugmentParams | None:
         key="aug_preset",
         on_click=set_controls,
         args=(LESSON_PRESET,),
-        help="The classic lesson's settings: rotation 40, shifts 0.2, zoom 0.2, horizontal flip.",
+        help=f"The classic lesson's settings: {V.settings_in_words(LESSON_PRESET)}.",
         width="stretch",
     )
     reset.button(

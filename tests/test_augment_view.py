@@ -211,3 +211,45 @@ def test_prepare_upload_keeps_only_small_versions() -> None:
 def test_prepare_upload_refuses_bad_files(data: bytes, message: str) -> None:
     with pytest.raises(ImageDecodeError, match=message):
         V.prepare_upload(data)
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"), [((1, 1), "1×1"), ((7, 100), "7×100"), ((64, 5), "64×5")]
+)
+def test_prepare_upload_refuses_pictures_too_small_to_mean_anything(size, shown) -> None:
+    # A 1×1 upload used to be accepted silently as a flat red square.
+    data = encode(Image.new("RGB", size, (255, 0, 0)), "PNG")
+    side = V.MIN_UPLOAD_SIDE
+    with pytest.raises(ImageDecodeError, match=f"only {shown} pixels.*at least {side}×{side}"):
+        V.prepare_upload(data)
+
+
+def test_prepare_upload_accepts_the_smallest_allowed_picture() -> None:
+    side = V.MIN_UPLOAD_SIDE
+    photo = V.prepare_upload(encode(noise_image((side, side)), "PNG"))
+    assert photo.original_size == (side, side) and photo.cifar.shape == (32, 32, 3)
+
+
+def test_upload_rules_say_the_limits_and_what_a_refused_file_does() -> None:
+    rules = V.upload_rules(10)
+    side = V.MIN_UPLOAD_SIDE
+    for fact in (
+        "up to 10 MB",
+        f"at least {side}×{side} pixels",
+        "never reaches the lab",
+        "stays the last one accepted",
+        "under 10 MB",
+        "✕",
+    ):
+        assert fact in rules, fact
+
+
+def test_settings_in_words() -> None:
+    assert V.settings_in_words(LESSON_PRESET) == (
+        "rotation_range=40, width_shift_range=0.2, height_shift_range=0.2, zoom_range=0.2, "
+        "horizontal_flip=True"
+    )
+    assert V.settings_in_words(AugmentParams()).startswith("no augmentation")
+    assert V.settings_in_words(AugmentParams(fill_mode="constant", cval=128)) == (
+        "fill_mode=constant, cval=128"
+    )

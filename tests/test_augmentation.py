@@ -110,6 +110,27 @@ def test_zoom_axes_are_separate() -> None:
     np.testing.assert_allclose(out[:, 3, 0], 7.75 + 0.5 * np.arange(32), atol=1e-5)
 
 
+@pytest.mark.parametrize("degrees", [20.0, 45.0])
+def test_shear_also_stretches_vertically_by_one_over_cos(degrees: float) -> None:
+    # ImageDataGenerator's shear matrix [[1, -sin φ], [0, cos φ]] maps output row y to input row
+    # cy + cos φ (y - cy): a feature d rows from the centre lands d / cos φ rows away (taller).
+    phi = np.radians(degrees)
+    out = apply_transform(gradient(axis=0), Transform(shear_deg=degrees))  # value = input row
+    centre_rows = out[10:22, 16, 0]  # rows whose reads stay inside the picture
+    np.testing.assert_allclose(np.diff(centre_rows), np.cos(phi), atol=1e-5)
+    # A horizontal bar 6.5 rows below the centre (row 15.5) moves to 6.5 / cos φ rows below it;
+    # a pure shear (a pushed deck of cards) would leave it 6.5 rows below.
+    bar = np.zeros((32, 32, 1))
+    bar[22] = 1.0
+    lands = np.average(
+        np.arange(32), weights=apply_transform(bar, Transform(shear_deg=degrees))[:, 16, 0]
+    )
+    assert lands - 15.5 == pytest.approx(6.5 / np.cos(phi), abs=0.05)
+    # The lab's help text says so.
+    shear_help = next(row["help"] for row in describe_params() if row["name"] == "shear_range")
+    assert "1/cos" in shear_help and "vertically" in shear_help
+
+
 def test_zoom_out_shrinks_into_the_fill(noise: np.ndarray) -> None:
     out = apply_transform(noise, Transform(zoom_x=2, zoom_y=2), fill_mode="constant", cval=7)
     assert (out[:7] == 7).all() and (out[:, -7:] == 7).all()  # outer band is fill
@@ -451,6 +472,47 @@ def test_to_code_converts_pixels_shear_brightness_and_constant_fill() -> None:
     assert any("RandomShear" in note for note in code["differences"])
 
 
+def test_legacy_snippet_header_tells_the_truth_about_keras_3() -> None:
+    header = to_code(LESSON_PRESET)["legacy"]
+    assert "<= 2.15" not in header and "runs only" not in header  # the old, false claim
+    for fact in (
+        "deprecated",
+        "Keras 3's keras.preprocessing.image has no",
+        "tf.keras still",
+        "2.16-2.21",
+        "needs scipy",
+        "fit_generator is gone",
+    ):
+        assert fact in header, fact
+
+
+def test_legacy_snippet_runs_on_todays_tensorflow() -> None:
+    # What the header claims, checked on the installed TensorFlow (2.16-2.21 keep the export).
+    pytest.importorskip("scipy")  # ImageDataGenerator's affine transforms need it
+    import keras
+    import keras.preprocessing.image as keras_image
+
+    assert not hasattr(keras_image, "ImageDataGenerator")  # gone from Keras 3's own namespace
+    assert not hasattr(keras.Model, "fit_generator")
+    namespace: dict = {}
+    exec(to_code(LESSON_PRESET)["legacy"], namespace)  # noqa: S102 - our own generated code
+    datagen = namespace["datagen"]
+    x = np.random.default_rng(0).random((8, 32, 32, 3)).astype("float32")
+    y = keras.utils.to_categorical(np.arange(8) % 10, 10)
+    batch, _ = next(datagen.flow(x, y, batch_size=8, shuffle=False))
+    assert batch.shape == x.shape and not np.allclose(batch, x)  # it really augments
+    model = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile("rmsprop", "categorical_crossentropy")
+    history = model.fit(datagen.flow(x, y, batch_size=4), epochs=1, verbose=0)  # as it says
+    assert len(history.history["loss"]) == 1
+
+
 def test_to_code_with_identity_settings() -> None:
     code = to_code(AugmentParams())
     assert "ImageDataGenerator()" in code["legacy"]
@@ -460,7 +522,8 @@ def test_to_code_with_identity_settings() -> None:
 
 def test_label_warnings() -> None:
     assert label_warnings(LESSON_PRESET) == []
-    assert any("upside down" in w for w in label_warnings(AugmentParams(vertical_flip=True)))
+    (flip,) = label_warnings(AugmentParams(vertical_flip=True))
+    assert "upside down" in flip and "almost never upside down" in flip  # not "never": some are
     assert len(label_warnings(AugmentParams(width_shift_range=0.4, height_shift_range=12))) == 2
     assert label_warnings(AugmentParams(width_shift_range=10)) == []  # 10 px is the limit
     assert label_warnings(AugmentParams(rotation_range=120))
@@ -569,6 +632,18 @@ def test_make_tf_augment_inside_tf_data(noise_batch: np.ndarray) -> None:
     assert all(not np.allclose(a, b) for a, b in zip(out, inputs, strict=True))
     np.testing.assert_array_equal(out, run(LESSON_PRESET, seed=1))  # same seed, same batches
     np.testing.assert_array_equal(run(AugmentParams(), seed=1), inputs)
+
+
+def test_training_draws_new_transforms_not_the_ones_previewed(noise_batch: np.ndarray) -> None:
+    # Same settings and maths as the lab, but training draws its own random transforms, new for
+    # every batch (every epoch): none of its images is one of the five variants shown.
+    preview = preview_grid(noise_batch, LESSON_PRESET, seed=0)  # (8, 5, 32, 32, 3)
+    augment = make_tf_augment(LESSON_PRESET, seed=0)
+    epoch_1, epoch_2 = augment(noise_batch).numpy(), augment(noise_batch).numpy()
+    for i in range(len(noise_batch)):
+        for trained in (epoch_1[i], epoch_2[i]):
+            assert not any(np.allclose(trained, shown, atol=1e-3) for shown in preview[i])
+        assert not np.allclose(epoch_1[i], epoch_2[i], atol=1e-3)
 
 
 def test_make_tf_augment_draws_like_the_preview(noise_batch: np.ndarray) -> None:

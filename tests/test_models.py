@@ -34,6 +34,34 @@ def test_fourth_conv_is_3x3_stride_1_valid():
     assert "Conv2D(64, 3, 3)" in row["note"] and "stride" in row["note"]
 
 
+def test_conv_stride_note_tells_the_history_right():
+    note = M.CONV_STRIDE_NOTE
+    # Keras 1 and standalone Keras 2.0–2.3 (legacy shim) read a 3×3 kernel; only later ones stride.
+    for fact in (
+        "Keras 1",
+        "Keras 2.0–2.3",
+        "kernel_size=(3, 3)",
+        "Update your `Conv2D` call",
+        "stride 1",
+        "Keras 2.4",
+        "Keras 3",
+        "strides=3",
+        "source:",
+    ):
+        assert fact in note, fact
+    assert "In Keras 2 and later" not in note  # the old, false claim
+
+
+def test_todays_keras_reads_conv2d_64_3_3_as_stride_3():
+    # What the note says the notebooks' line does when it runs today (Keras 3).
+    import keras
+
+    layer = keras.layers.Conv2D(64, 3, 3)
+    assert layer.kernel_size == (3, 3) and layer.strides == (3, 3)
+    model = keras.Sequential([keras.Input((16, 16, 64)), keras.layers.Conv2D(64, 3, 3)])
+    assert model.output_shape == (None, 5, 5, 64)  # stride 1 "valid" would give 14×14
+
+
 def test_mult_adds_by_hand():
     rows = {r["layer"]: r for r in M.layer_table("shallow")}
     # conv1: 32×32 outputs × 32 filters, each a 3×3×3 window → 884,736 multiply-adds

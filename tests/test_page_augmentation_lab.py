@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from cifar_core import augment_view as V
 from cifar_core.augmentation import LESSON_PRESET, AugmentParams, describe_params, to_code
+from cifar_core.images import MAX_UPLOAD_MB
 from pages.ui_common import AUGMENT_KEY
 from tests.conftest import open_app
 from tests.test_images import encode, noise_image, png_header_only
@@ -89,12 +90,14 @@ def test_page_renders_one_grid_picture_of_8_images_and_5_variants(app_env, media
     assert mosaic.shape == (*V.mosaic_size(8, 1 + V.NUM_TO_AUGMENT), 3)
     # Rows are labelled with class names: the first 8 airplanes by default.
     assert grid(at).alt.count("airplane") == 8
-    # Default settings change nothing: every variant equals its original (the real image).
+    # The lab opens on the lesson's settings: each original (the real image) is followed by five
+    # different versions of it, not five identical copies.
     first_planes = sample_data.x_train[sample_data.y_train == 0][:8]
     for row in range(8):
         assert (cell(mosaic, row, 0) == first_planes[row]).all()
-        for col in range(1, 1 + V.NUM_TO_AUGMENT):
-            assert (cell(mosaic, row, col) == first_planes[row]).all(), (row, col)
+        versions = [cell(mosaic, row, col) for col in range(1, 1 + V.NUM_TO_AUGMENT)]
+        assert not any((v == first_planes[row]).all() for v in versions), row
+        assert len({v.tobytes() for v in versions}) == V.NUM_TO_AUGMENT, row
     # Two pictures in all (the grid and the fill modes), not 48 small ones.
     assert sum(len(el.proto.imgs) for el in at.get("image")) == 2
 
@@ -102,7 +105,7 @@ def test_page_renders_one_grid_picture_of_8_images_and_5_variants(app_env, media
 def test_a_slider_changes_the_grid_and_the_variants_differ(app_env, media):
     at = open_page()
     before = grid(at).url
-    at.slider(key="aug_rotation_range").set_value(40.0)
+    at.slider(key="aug_rotation_range").set_value(10.0)
     rerun(at)
     assert grid(at).url != before
     mosaic = grid_pixels(at, media)
@@ -143,7 +146,7 @@ def test_choose_images_by_class_at_random_and_how_many(app_env, media):
 
 def test_controls_are_built_from_describe_params_with_their_help(app_env):
     at = open_page()
-    assert control_values(at) == V.params_to_controls(AugmentParams())
+    assert control_values(at) == V.params_to_controls(LESSON_PRESET)
     captions = " ".join(c.value for c in at.caption)
     for row in describe_params():
         assert row["help"] in captions
@@ -154,10 +157,46 @@ def test_controls_are_built_from_describe_params_with_their_help(app_env):
 
 def test_lesson_preset_and_reset(app_env):
     at = open_page()
-    at.button(key="aug_preset").click()
-    assert control_values(rerun(at)) == V.params_to_controls(LESSON_PRESET)
     at.button(key="aug_reset").click()
     assert control_values(rerun(at)) == V.params_to_controls(AugmentParams())
+    at.button(key="aug_preset").click()
+    assert control_values(rerun(at)) == V.params_to_controls(LESSON_PRESET)
+
+
+def test_the_lab_opens_on_the_lesson_settings_and_keeps_the_students(app_env):
+    at = open_page()
+    assert at.session_state["aug_lab_params"] == LESSON_PRESET.to_dict()
+    assert V.settings_in_words(LESSON_PRESET) in at.button(key="aug_preset").help
+    # The student turns augmentation off and moves one slider; a page switch keeps that.
+    at.button(key="aug_reset").click()
+    rerun(at)
+    at.slider(key="aug_zoom_range").set_value(0.1)
+    rerun(at)
+    mine = AugmentParams(zoom_range=0.1)
+    at.switch_page("pages/home.py")
+    rerun(at)
+    at.switch_page(PAGE)
+    assert control_values(rerun(at)) == V.params_to_controls(mine)
+    # Unusable remembered settings fall back to the lesson's, not to "no augmentation".
+    broken = open_page({"aug_lab_params": {"zoom_range": 5}})
+    assert control_values(broken) == V.params_to_controls(LESSON_PRESET)
+
+
+def test_intro_tells_what_the_notebooks_did_and_what_training_draws(app_env):
+    at = open_page()
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "augmented nothing" not in text and "exactly this math" not in text
+    assert "draws *new* random versions of every image in every epoch" in text
+    for fact in (
+        "mis-indented",
+        "Notebook 000 augmented only the last image",
+        "never ends",
+        "`num_aug` is never incremented",
+        "never used",
+        "did augment every batch",
+        "source: their own code",
+    ):
+        assert fact in text, fact
 
 
 def test_risky_settings_show_label_warnings(app_env):
@@ -251,13 +290,14 @@ def test_an_upload_is_shown_full_size_and_at_32_and_fills_the_grid(app_env, medi
     at.radio(key="aug_source").set_value("upload")
     rerun(at)
     assert "Upload a photo" in at.info[0].value
+    assert V.upload_rules(MAX_UPLOAD_MB) in [c.value for c in at.caption]  # limits said up front
     assert grid(at).alt.count("airplane") == 8  # CIFAR-10 images until a photo arrives
     photo = noise_image((600, 300))
     at.file_uploader(key="aug_upload").set_value(("mine.jpg", encode(photo, "JPEG"), "image/jpeg"))
     rerun(at)
     assert not at.error
     full, small = (el.proto.imgs[0] for el in at.get("image")[:2])
-    assert "600×300" in full.caption
+    assert "mine.jpg (600×300 pixels), the last one accepted" in full.caption
     assert Image.open(io.BytesIO(media[full.url])).size == (V.UPLOAD_MAX_WIDTH, 160)
     assert Image.open(io.BytesIO(media[small.url])).size == (32 * V.UPLOAD_SCALE,) * 2
     assert "your photo" in grid(at).alt
@@ -270,18 +310,28 @@ def test_an_upload_is_shown_full_size_and_at_32_and_fills_the_grid(app_env, medi
         ("notes.png", b"hello, this is text", "not an image Pillow can read"),
         ("cut.png", encode(noise_image(), "PNG")[:300], "truncated or damaged"),
         ("bomb.png", png_header_only(20_000, 20_000), "400 megapixels"),
+        (
+            "dot.png",
+            encode(Image.new("RGB", (1, 1), (255, 0, 0)), "PNG"),
+            f"only 1×1 pixels; the lab needs at least {V.MIN_UPLOAD_SIDE}×{V.MIN_UPLOAD_SIDE}",
+        ),
     ],
-    ids=["text", "truncated", "bomb"],
+    ids=["text", "truncated", "bomb", "one-pixel"],
 )
 def test_a_bad_upload_shows_an_error_and_the_page_keeps_working(app_env, name, data, message):
     at = open_page()
     at.radio(key="aug_source").set_value("upload")
     rerun(at)
+    # A good photo first: the bad upload replaces it (the page must not keep showing it).
+    photo = encode(noise_image((64, 64)), "PNG")
+    at.file_uploader(key="aug_upload").set_value(("good.png", photo, "image/png"))
+    assert "your photo" in grid(rerun(at)).alt
     at.file_uploader(key="aug_upload").set_value((name, data, "image/png"))
     rerun(at)
     (error,) = at.error
     assert message in error.value
-    assert grid(at).alt.count("airplane") == 8  # the CIFAR images still fill the grid
+    assert grid(at).alt.count("airplane") == 8  # the CIFAR images fill the grid again
+    assert not any("good.png" in img.caption for el in at.get("image") for img in el.proto.imgs)
     at.slider(key="aug_rotation_range").set_value(30.0)
     rerun(at)
     assert at.code  # the rest of the page works on
