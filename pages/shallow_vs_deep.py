@@ -10,6 +10,7 @@ import streamlit as st
 from cifar_core import comparison as K
 from cifar_core import constants as C
 from cifar_core import live_view
+from cifar_core import verdict as V
 from cifar_core.comparison_charts import (
     comparison_curves,
     confusion_cells,
@@ -17,14 +18,21 @@ from cifar_core.comparison_charts import (
     reference_chart,
 )
 from cifar_core.data import Cifar10
-from cifar_core.evaluation import confusion_matrix, per_class_accuracy
+from cifar_core.evaluation import (
+    confusion_matrix,
+    is_guessing,
+    learning_problem,
+    per_class_accuracy,
+)
 from cifar_core.images import ALLOWED_TYPES, ImageDecodeError, decode_image, to_cifar_size
 from cifar_core.jobs import JobManager
+from cifar_core.lessons import NOT_SHOWN_HERE
 from cifar_core.look_inside import upscale
 from cifar_core.models import CONV_STRIDE_NOTE, count_mult_adds, count_params, layer_table
 from cifar_core.runs import MODEL_FILE, Run, RunStore, RunStoreError
 from cifar_core.training import TrainConfig, TrainingJob
 from pages import run_views
+from pages.lesson_runs import see_it
 from pages.ui_common import (
     AUGMENT_KEY,
     LATEST_RUN_KEY,
@@ -56,6 +64,7 @@ HANDLED_KEY = "svd_handled_jobs"  # id of the job pair whose end we already reac
 PENDING_KEY = "svd_pending_pair"  # run ids to select in the pickers on the next full run
 RUN_KEYS = ("svd_run_a", "svd_run_b")  # the two run pickers
 CELL_APPLIED_KEY = "svd_cell_applied"  # the last chart click copied into the cell pickers
+CELL_PAIR_KEY = "svd_cell_pair"  # the runs the cell pickers were set for
 DISAGREE_SEED_KEY = "svd_disagree_seed"
 IMAGES_SHOWN = 12  # images per disagreement list or confusion cell
 IMAGE_SCALE = 3  # 32 px → 96 px, nearest neighbour so pixels stay visible
@@ -65,11 +74,16 @@ st.markdown(
     """
 The lesson has two networks. The **shallow** one has a single convolution layer and then one
 huge Dense layer; the **deep** one stacks four small convolution layers before its Dense layer.
-The deep network has *fewer* parameters, yet it learns better — and it overfits differently.
-You only see that when both train on the same images with the same budget, so this page trains
-them together and puts every result side by side.
+The deep network has *fewer* parameters but does more arithmetic per image. Which one learns
+better depends on the budget: the published runs of these designs used 40,000–50,000 images
+and 20–60 epochs, while on a short classroom run the shallow network often keeps up or wins —
+and overfits sooner. You only see it when both train on the same images with the same budget,
+over more than one seed, so this page trains them together and puts every result side by side.
 """
 )
+
+see_it("shallow_overfits_sooner")
+st.caption(NOT_SHOWN_HERE["deep_overtakes"])
 
 data = get_data()
 store, manager = get_store(), get_manager()
@@ -257,13 +271,17 @@ def run_both_ui(data: Cifar10 | None, store: RunStore, manager: JobManager) -> N
 
 
 # Two select boxes over the saved, evaluated runs; default: newest shallow and newest deep.
-def pick_runs_ui(store: RunStore, manager: JobManager) -> tuple[str, str] | None:
-    st.header("Compare two runs")
-    runs = [
+def usable_runs(store: RunStore, manager: JobManager) -> list:
+    """Saved runs that were scored on the test split, newest first."""
+    return [
         info
         for info in store.list_runs(active_ids=manager.active_run_ids())
         if info.status in K.USABLE_STATUSES and info.test_accuracy is not None
     ]
+
+
+def pick_runs_ui(runs: list) -> tuple[str, str] | None:
+    st.header("Compare two runs")
     if not runs:
         st.info(
             "No finished runs to compare yet. Press **Run both** above to train the shallow and "
@@ -326,14 +344,15 @@ def curves_ui(runs: list[Run], labels: list[str]) -> None:
         "Colour and point shape: the network. Solid: measured on the training images; dashed: "
         "on the held-out validation images. The shaded band between a network's two curves is "
         "its train − validation gap: when it widens while validation stops improving, the "
-        "network is memorising its training images (overfitting). On the seconds axis the "
+        "network fits its training images better than new ones (overfitting). On the seconds axis the "
         "deep network's points spread out: each of its epochs costs more arithmetic."
     )
 
 
-def scoreboard_ui(summaries: list[K.RunSummary], runs: list[Run]) -> None:
+def scoreboard_ui(summaries: list[K.RunSummary], runs: list[Run], infos: list) -> None:
     st.header("Scoreboard")
     labels = [s.label for s in summaries]
+    # A run that learned nothing says so here, before its numbers read like findings.
     st.markdown(K.scoreboard_markdown(K.scoreboard(summaries), labels))
     st.caption(
         f"{K.WINNER_MARK} and bold mark the better run of each line: lower is better for "
@@ -341,10 +360,26 @@ def scoreboard_ui(summaries: list[K.RunSummary], runs: list[Run]) -> None:
         "or below zero (validation as good as training) means no overfitting, so two of those "
         "tie. Speeds are measured on this machine."
     )
+    differ = V.budget_differences(runs[0].config, runs[1].config)
     models = {s.model: s for s in summaries}
     if set(models) == {"shallow", "deep"}:
-        st.markdown(K.depth_verdict(models["shallow"], models["deep"]))
-    differ = K.budget_differences(runs[0].config, runs[1].config)
+        st.subheader("What these runs show")
+        accuracies = {m: [s.test_accuracy] for m, s in models.items() if s.test_accuracy}
+        if not differ:  # same budget: every saved seed of it counts
+            seeds = V.seed_accuracies(infos, runs[0].config)
+            accuracies = {m: list(seeds.get(m, {}).values()) or accuracies.get(m, []) for m in models}
+        size = runs[0].config.get("train_size", 0)
+        verdict = V.depth_verdict(
+            accuracies.get("shallow", []),
+            accuracies.get("deep", []),
+            gaps={m: s.final_gap for m, s in models.items()},
+            at_max_size=data is not None and size >= len(data.x_train),
+        )
+        st.markdown(verdict.text)
+    for label, run in zip(labels, runs, strict=True):
+        problem = learning_problem(run.result, run.history.get("epochs", []), run.config)
+        if problem:
+            st.warning(f"**{label}:** {problem}", icon="🤔")
     if differ:
         st.warning(
             "These two runs did not have the same budget (they differ in "
@@ -370,9 +405,10 @@ def references_ui(summaries: list[K.RunSummary]) -> None:
     )
     budgets = "; ".join(f"{s.label}: {s.train_size:,} images, {s.epochs} epochs" for s in summaries)
     st.markdown(
-        f"Your runs ({budgets}) are measured here. The published numbers were trained on all "
-        f"{C.FULL_TRAIN_SIZE:,} training images for 20–60 epochs: a short classroom run on a "
-        "subset lands lower — that is expected, not a mistake."
+        f"Your runs ({budgets}) are measured here. The published numbers were trained on "
+        f"40,000–{C.FULL_TRAIN_SIZE:,} training images for 20–60 epochs, with other "
+        "settings (see the table): a short classroom run on a subset lands lower — that is "
+        "expected, not a mistake."
     )
     st.dataframe(
         [
@@ -409,7 +445,9 @@ def cell_from_click(event: object, names: list[str], run_index: int) -> None:
     st.session_state["svd_cell_pred"] = names.index(clicked[2])
 
 
-def per_class_ui(labels: list[str], y_true: list, preds: list, names: list[str]) -> list:
+def per_class_ui(
+    labels: list[str], y_true: list, preds: list, names: list[str], guessing: list[bool]
+) -> list:
     st.header("Class by class")
     # Each run against its own test labels (the same images, unless scored on another set).
     matrices = [confusion_matrix(y, p, len(names)) for y, p in zip(y_true, preds, strict=True)]
@@ -429,6 +467,12 @@ def per_class_ui(labels: list[str], y_true: list, preds: list, names: list[str])
                 selection_mode="cell",
             )
             cell_from_click(event, names, index)
+            if guessing[index]:
+                st.caption(
+                    f"{label} was guessing (see above): its matrix shows the guess, not "
+                    "classes it confuses."
+                )
+                continue
             pairs = K.most_confused_pairs(matrix, top=3)
             lines = [
                 f"{n}. **{names[p.a]} ↔ {names[p.b]}**: {p.total} mistakes "
@@ -492,7 +536,11 @@ def cell_ui(
     x_test: np.ndarray, y_true: np.ndarray, preds: list, labels: list, names: list, matrices: list
 ) -> None:
     st.subheader("The images behind one confusion-matrix cell")
-    if "svd_cell_true" not in st.session_state:
+    shown_pair = tuple(labels) + tuple(int(m.sum()) for m in matrices)
+    if "svd_cell_true" not in st.session_state or st.session_state.get(CELL_PAIR_KEY) != shown_pair:
+        # New runs: start from their biggest mistake, not the cell kept from other runs.
+        st.session_state[CELL_PAIR_KEY] = shown_pair
+        st.session_state["svd_cell_run"] = 0
         st.session_state["svd_cell_true"], st.session_state["svd_cell_pred"] = (
             K.largest_mistake_cell(matrices[0])
         )
@@ -507,6 +555,16 @@ def cell_ui(
         "Predicted as", range(len(names)), format_func=names.__getitem__, key="svd_cell_pred"
     )
     indices = K.cell_indices(y_true, preds[run_index], true_class, pred_class)
+    if not len(indices):
+        big_true, big_pred = K.largest_mistake_cell(matrices[run_index])
+        right = "got right" if true_class == pred_class else f"called **{names[pred_class]}**"
+        st.markdown(
+            f"{labels[run_index]} {right} **no** test image of class **{names[true_class]}**: "
+            "this cell of its confusion matrix is 0. Its biggest mistake is "
+            f"**{names[big_true]} → {names[big_pred]}** "
+            f"({int(matrices[run_index][big_true, big_pred])} images)."
+        )
+        return
     st.markdown(
         f"**{len(indices):,}** test images of class **{names[true_class]}** that "
         f"{labels[run_index]} called **{names[pred_class]}**"
@@ -643,7 +701,19 @@ def photo_ui(runs: list[Run], labels: list[str], names: list[str]) -> None:
 
 architectures_ui()
 run_both_ui(data, store, manager)
-pair = pick_runs_ui(store, manager)
+own_jobs = st.session_state.get(JOBS_KEY)
+if own_jobs and not all(job.monitor.snapshot().is_final for job in own_jobs):
+    # Half a pair is no comparison: a new shallow run beside an old deep one would differ in
+    # more than depth (seed, budget), so wait for both.
+    st.header("Compare two runs")
+    st.info(
+        "Your two runs are still training. The comparison appears here when both have "
+        "finished (the page shows them by itself).",
+        icon="⏳",
+    )
+    st.stop()
+saved_runs = usable_runs(store, manager)
+pair = pick_runs_ui(saved_runs)
 if pair is None:
     st.stop()
 try:
@@ -662,9 +732,10 @@ y_true = [p["test_labels"].astype(np.int64) for p in predictions]
 preds = [K.predicted_classes(p["test_probs"]) for p in predictions]
 
 curves_ui(runs, labels)
-scoreboard_ui(summaries, runs)
+scoreboard_ui(summaries, runs, saved_runs)
 references_ui(summaries)
-matrices = per_class_ui(labels, y_true, preds, names)
+guessing = [is_guessing(run.result, run.history.get("epochs", [])) for run in runs]
+matrices = per_class_ui(labels, y_true, preds, names, guessing)
 
 same_test = len(y_true[0]) == len(y_true[1]) and np.array_equal(y_true[0], y_true[1])
 images_match = data is not None and len(data.x_test) == len(y_true[0]) and same_test
