@@ -374,8 +374,8 @@ def check_upload_size(width: int, height: int, min_side: int = MIN_UPLOAD_SIDE) 
     """
     if min(width, height) < min_side:
         raise ImageDecodeError(
-            f"The image is only {width}×{height} pixels; the lab needs at least "
-            f"{min_side}×{min_side} (the network sees 32×32, and a smaller picture is just a "
+            f"The image is only {width}×{height} pixels; at least "
+            f"{min_side}×{min_side} are needed (the network sees 32×32, and a smaller picture is just a "
             "few coloured blocks). Please upload a bigger photo."
         )
 

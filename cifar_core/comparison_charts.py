@@ -8,7 +8,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from cifar_core.charts import METRIC_TITLES, confusion_heatmap
+from cifar_core.charts import METRIC_TITLES, confusion_heatmap, value_axis, value_scale
 
 # Blue and orange stay apart for the common colour-vision deficiencies; every chart also
 # separates the runs by dash, shape or text, so it still reads in greyscale.
@@ -85,7 +85,7 @@ def comparison_curves_chart(
         .transform_filter(alt.datum.value != None)  # noqa: E711 — a Vega expression, not Python
         .encode(
             x=x,
-            y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+            y=alt.Y("value:Q", title=y_title, scale=value_scale(metric), axis=value_axis(metric)),
             color=colour,
             tooltip=[
                 alt.Tooltip("model:N", title="run"),
@@ -117,7 +117,7 @@ def comparison_curves_chart(
         layers.append(
             batch_rows.mark_area(opacity=0.2).encode(
                 x=x,
-                y=alt.Y(f"{metric}_min:Q", title=y_title, stack=None),
+                y=alt.Y(f"{metric}_min:Q", title=y_title, stack=None, scale=value_scale(metric)),
                 y2=alt.Y2(f"{metric}_max:Q"),
                 color=colour,
                 detail="model:N",
@@ -125,14 +125,17 @@ def comparison_curves_chart(
         )
         layers.append(
             batch_rows.mark_line(strokeWidth=1, opacity=0.45).encode(
-                x=x, y=alt.Y(f"{metric}:Q", title=y_title), color=colour, detail="model:N"
+                x=x,
+                y=alt.Y(f"{metric}:Q", title=y_title, scale=value_scale(metric)),
+                color=colour,
+                detail="model:N",
             )
         )
     if shade_gap:
         layers.append(
             epochs.mark_area(opacity=0.15).encode(
                 x=x,
-                y=alt.Y(f"{metric}:Q", title=y_title, stack=None),
+                y=alt.Y(f"{metric}:Q", title=y_title, stack=None, scale=value_scale(metric)),
                 y2=alt.Y2(f"val_{metric}:Q"),
                 color=colour,
                 detail="model:N",

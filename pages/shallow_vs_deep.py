@@ -11,6 +11,7 @@ from cifar_core import comparison as K
 from cifar_core import constants as C
 from cifar_core import live_view
 from cifar_core import verdict as V
+from cifar_core.augment_view import check_upload_size
 from cifar_core.comparison_charts import (
     comparison_curves,
     confusion_cells,
@@ -223,7 +224,8 @@ def live_panel() -> None:
             column.vega_lite_chart(spec=specs[metric], width="stretch", key=f"svd_live_{metric}")
         st.caption(
             "Thin lines: each network's training running mean, batch by batch (in long runs, "
-            "per group of batches, with a light band from its lowest to its highest batch). "
+            "per group of batches, with a light band from its lowest to its highest batch); "
+            "Keras restarts that mean at every epoch, so each epoch's line starts with a jump. "
             "Dots: the end of each epoch, solid for training and dashed for validation; the "
             "shaded band between them is the train − validation gap."
         )
@@ -666,7 +668,9 @@ def photo_ui(runs: list[Run], labels: list[str], names: list[str]) -> None:
     if photo is None or photo["upload"] != fingerprint:
         photo = {"upload": fingerprint, "small": None, "error": None, "probs": {}}
         try:
-            photo["small"] = to_cifar_size(decode_image(uploaded.getvalue()))
+            image = decode_image(uploaded.getvalue())
+            check_upload_size(image.shape[1], image.shape[0])  # a 1×1 "photo" is no photo
+            photo["small"] = to_cifar_size(image)
         except ImageDecodeError as exc:
             photo["error"] = str(exc)
         st.session_state[PHOTO_KEY] = photo

@@ -379,3 +379,22 @@ def test_saved_predictions_of_a_whole_test_split_load_fast(trained_store):
     elapsed = time.perf_counter() - start
     assert preds["test_probs"].shape == (1017, 10)
     assert elapsed < 3.0  # measured ~2 ms: read from predictions.npz, never recomputed
+
+
+def test_comparison_curves_stand_on_fixed_axes():
+    # Auto-zoomed axes make a small run's noise look like big swings: accuracy spans 0–100%.
+    rows = K.curve_rows({"shallow": [epoch(1, 0.30, 0.25)], "deep": [epoch(1, 0.31, 0.3)]})
+    spec = CC.comparison_curves(rows, "accuracy", ["shallow", "deep"], "epoch").to_dict()
+    domains = [
+        lay["encoding"]["y"].get("scale", {}).get("domain")
+        for lay in layers_of(spec)
+        if "y" in lay.get("encoding", {})
+    ]
+    assert domains and all(d == [0, 1] for d in domains)
+    loss = CC.comparison_curves(rows, "loss", ["shallow", "deep"], "epoch").to_dict()
+    zeros = [
+        lay["encoding"]["y"].get("scale", {}).get("zero")
+        for lay in layers_of(loss)
+        if "y" in lay.get("encoding", {})
+    ]
+    assert zeros and all(z is True for z in zeros)

@@ -313,7 +313,7 @@ def test_an_upload_is_shown_full_size_and_at_32_and_fills_the_grid(app_env, medi
         (
             "dot.png",
             encode(Image.new("RGB", (1, 1), (255, 0, 0)), "PNG"),
-            f"only 1×1 pixels; the lab needs at least {V.MIN_UPLOAD_SIDE}×{V.MIN_UPLOAD_SIDE}",
+            f"only 1×1 pixels; at least {V.MIN_UPLOAD_SIDE}×{V.MIN_UPLOAD_SIDE} are needed",
         ),
     ],
     ids=["text", "truncated", "bomb", "one-pixel"],

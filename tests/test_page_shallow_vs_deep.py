@@ -396,3 +396,12 @@ def test_cells_follow_the_runs_and_an_empty_cell_says_it_is_empty(page_with_runs
     text = markdown_text(at)
     assert "this cell of its confusion matrix is 0" in text and "biggest mistake" in text
     assert "**0** test images" not in text
+
+
+def test_a_one_pixel_photo_is_refused_with_its_size(page_with_runs):
+    at = page_with_runs
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1), (200, 0, 0)).save(buffer, format="PNG")
+    at.file_uploader(key="svd_upload").upload("dot.png", buffer.getvalue(), "image/png").run()
+    assert not at.exception, at.exception
+    assert any("only 1×1 pixels" in e.value for e in at.error)
