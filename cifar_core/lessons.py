@@ -61,8 +61,9 @@ class LessonExperiment:
         configs: what to train, one config per run (identical configs share one run).
         look_at: what to look at once the runs finished.
         check: decides from the outcomes whether the claim was shown.
-        seconds: measured time of all its runs on this project's 2-core machine (bfloat16;
-            about 1.6× longer where the CPU trains in float32). Source: bench/lessons.py.
+        seconds: measured time of all its runs, from the request to the saved results, on
+            this project's 2-core machine in bfloat16 (bench/lessons.py, 2026-11-30); about
+            1.6× longer where the CPU trains in float32.
     """
 
     key: str
@@ -125,10 +126,10 @@ EXPERIMENTS: dict[str, LessonExperiment] = {
             configs=(TrainConfig(model="shallow", train_size=_SIZE, epochs=5),),
             look_at="Test accuracy: guessing scores 10% on ten classes.",
             check=_above_chance,
-            seconds=10.0,
+            seconds=6.0,
         ),
         LessonExperiment(
-            key="shallow_overfits_sooner",
+            key="shallow_overfits_more",
             claim="On the same budget the shallow network overfits more than the deep one.",
             labels=("shallow", "deep"),
             configs=(_OVERFIT, TrainConfig(model="deep", train_size=_SIZE, epochs=20)),
@@ -138,7 +139,7 @@ EXPERIMENTS: dict[str, LessonExperiment] = {
             check=_larger_gap(
                 "shallow", "deep", 0.03, "the shallow net's gap is {points} points wider"
             ),
-            seconds=70.0,
+            seconds=88.0,
         ),
         LessonExperiment(
             key="augmentation_narrows_gap",
@@ -155,7 +156,7 @@ EXPERIMENTS: dict[str, LessonExperiment] = {
                 0.05,
                 "augmentation narrows the gap by {points} points",
             ),
-            seconds=50.0,
+            seconds=40.0,
         ),
     )
 }

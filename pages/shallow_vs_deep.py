@@ -83,7 +83,7 @@ over more than one seed, so this page trains them together and puts every result
 """
 )
 
-see_it("shallow_overfits_sooner")
+see_it("shallow_overfits_more")
 st.caption(NOT_SHOWN_HERE["deep_overtakes"])
 
 data = get_data()

@@ -136,7 +136,7 @@ def test_measured_budgets_are_the_train_pages_defaults(home_text):
     [
         ("pages/home.py", ["above_chance"]),
         ("pages/augmentation_lab.py", ["augmentation_narrows_gap"]),
-        ("pages/shallow_vs_deep.py", ["shallow_overfits_sooner"]),
+        ("pages/shallow_vs_deep.py", ["shallow_overfits_more"]),
     ],
 )
 def test_each_training_claim_offers_its_experiment_where_it_is_made(app_env, page, experiments):

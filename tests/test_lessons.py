@@ -25,9 +25,9 @@ def test_checks_say_shown_or_not_with_the_numbers():
         L.Outcome("shallow", 0.5, epochs([0.2] * 3)),
         L.Outcome("deep", 0.5, epochs([0.05] * 3)),
     )
-    shown, text = L.evaluate("shallow_overfits_sooner", [wide, narrow])
+    shown, text = L.evaluate("shallow_overfits_more", [wide, narrow])
     assert shown and "+20.0 points" in text and "+5.0 points" in text and "last 3 epochs" in text
-    assert not L.evaluate("shallow_overfits_sooner", [narrow, wide])[0]
+    assert not L.evaluate("shallow_overfits_more", [narrow, wide])[0]
     with pytest.raises(ValueError, match="needs 2 runs"):
         L.evaluate("augmentation_narrows_gap", [wide])
 
