@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from _common import job_images_per_s, peak_rss_mb, sample_dir
+from _common import alternating, job_images_per_s, peak_rss_mb, sample_dir, spread
 
 from cifar_core import augment_view as V
 from cifar_core.augmentation import LESSON_PRESET, preview_grid
@@ -54,13 +54,32 @@ def preview_figures(data: Cifar10, repeats: int) -> tuple[float, float]:
     return median_ms(preview, repeats), median_ms(picture, repeats)
 
 
+def check_augmentation_applies(data: Cifar10, plain: TrainConfig, augmented: TrainConfig) -> None:
+    """Precondition: the augmented config really augments — the job's own training pipeline
+    (make_augment_fn + make_dataset, as TrainingJob builds it) yields other pixels than the
+    plain one for the same images; and the plain one does not augment."""
+    import numpy as np
+
+    from cifar_core.training import make_augment_fn, make_dataset, split_indices
+
+    assert make_augment_fn(plain) is None, "the plain config augments"
+    rows = split_indices(len(data.x_train), plain)[0][: plain.batch_size]
+    batches = [
+        next(iter(make_dataset(data.x_train, data.y_train, rows, len(rows), None, fn)))[0]
+        for fn in (None, make_augment_fn(augmented))
+    ]
+    changed = float(np.mean(np.abs(batches[0].numpy() - batches[1].numpy())))
+    assert changed > 0.01, f"augmentation changed pixels by only {changed:.4f} on average"
+    print(f"precondition: augmentation changes the training pixels (mean |Δ| = {changed:.3f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="deep")
     parser.add_argument("--train-size", type=int, default=2000)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--preview-repeats", type=int, default=50)
     args = parser.parse_args()
 
@@ -81,17 +100,20 @@ def main() -> None:
         f"training: {plain.model}, {plain.split_sizes()[0]} train images, {plain.epochs} epochs, "
         f"batch {plain.batch_size}; augmented = lesson preset"
     )
-    plain_ips, augmented_ips = [], []
+    check_augmentation_applies(data, plain, augmented)
     with tempfile.TemporaryDirectory() as tmp:
         store = RunStore(tmp)
-        for i in range(args.repeats):  # alternate, so drift on a shared machine hits both
-            plain_ips.append(job_images_per_s(data, plain, store))
-            augmented_ips.append(job_images_per_s(data, augmented, store))
-            print(
-                f"repeat {i + 1}: plain {plain_ips[-1]:.0f} img/s, "
-                f"augmented {augmented_ips[-1]:.0f} img/s",
-                flush=True,
-            )
+        # Alternating order (plain, augmented / augmented, plain, …): drift hits both alike.
+        values = alternating(
+            {
+                "plain": lambda: job_images_per_s(data, plain, store),
+                "augmented": lambda: job_images_per_s(data, augmented, store),
+            },
+            args.repeats,
+        )
+    plain_ips, augmented_ips = values["plain"], values["augmented"]
+    for name, got in values.items():
+        print(f"{name}: {spread(got, 'img/s')}  (in order: {', '.join(f'{v:.0f}' for v in got)})")
     a, b = statistics.median(plain_ips), statistics.median(augmented_ips)
     print(f"plain_images_per_s={a:.0f}")
     print(f"augmented_images_per_s={b:.0f}")

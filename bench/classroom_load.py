@@ -681,9 +681,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--train-sessions", type=int, default=10)
-    parser.add_argument("--timeout-min", type=float, default=15.0)
-    parser.add_argument("--train-size", type=int, default=300)
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--timeout-min", type=float, default=30.0)
+    # The Train page's defaults: what a class presses (a 300-image, 1-epoch run is 2 batches).
+    parser.add_argument("--train-size", type=int, default=C.DEFAULT_TRAIN_SIZE)
+    parser.add_argument("--epochs", type=int, default=C.DEFAULT_EPOCHS)
     args = parser.parse_args()
     result = run_load(
         sessions=args.sessions,

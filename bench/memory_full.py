@@ -7,6 +7,12 @@ A synthetic uint8 set the size of CIFAR-10 (50,000 train + 10,000 test, random p
 labels) goes through the app's own pipeline: TrainingJob, tf.data gather-by-index, live
 monitor, evaluation and saving. Training is stopped after `--steps` batches through the
 app's Stop mechanism. The last line is `peak_rss_mb=<n>` (target ≤ 1200).
+
+`--server` measures the whole server instead: a real `streamlit run` of the app (Streamlit,
+the pages, the warm-up, TensorFlow) on the sample tiled to the full 50,000 + 10,000 images
+(bench/fullsize.py), a headless Chromium that opens the Train page, sets the training-set
+size and presses Train; after `--steps` batches the server's peak resident memory (VmHWM of
+its process) is read. Last line: `server_peak_rss_mb=<n>` (target ≤ 1200).
 """
 
 from __future__ import annotations
@@ -25,14 +31,63 @@ from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig, TrainingJob
 
 
+def server_peak_mb(train_size: int, steps: int) -> float:
+    """Peak RSS of a real app server training the deep net on the full-size set (see --server)."""
+    import re
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from playwright.sync_api import sync_playwright
+
+    from bench.fullsize import fullsize_dir
+    from cifar_core import constants as C
+    from tests.browser_util import (
+        launch_browser,
+        open_app_page,
+        set_slider,
+        streamlit_process,
+    )
+    from tests.browser_util import (
+        peak_rss_mb as process_peak_mb,
+    )
+
+    with fullsize_dir() as folder, tempfile.TemporaryDirectory() as runs:
+        env = {"CIFAR10_DIR": str(folder), "CIFAR_RUNS_DIR": runs, "CIFAR_WARMUP": "1"}
+        with streamlit_process(env) as (base_url, proc), sync_playwright() as p:
+            browser = launch_browser(p)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            open_app_page(page, base_url, "train", "Train")
+            set_slider(page, "train_size", (train_size - C.TRAIN_SIZE_MIN) // C.TRAIN_SIZE_STEP)
+            page.wait_for_timeout(500)
+            page.locator(".st-key-train_start").get_by_role("button").click()
+            bar = page.locator('[data-testid="stProgress"]')
+            deadline = time.monotonic() + 1800
+            done = 0
+            while done < steps and time.monotonic() < deadline:
+                found = re.search(r"batch (\d+)/", bar.inner_text() if bar.count() else "")
+                done = int(found.group(1)) if found else done
+                page.wait_for_timeout(1000)
+            peak = process_peak_mb(proc.pid)
+            print(f"server: {done} batches of the deep net on {train_size:,} images; "
+                  f"data set {folder}")  # fmt: skip
+            browser.close()
+    return peak
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--server", action="store_true", help="measure a real app server")
     parser.add_argument("--train-size", type=int, default=50_000)
     parser.add_argument(
         "--queued", type=int, default=0, help="more jobs (other seeds) waiting behind the first"
     )
     args = parser.parse_args()
+    if args.server:
+        size = min(args.train_size, 40_000)  # the Train slider's top on the full set: 50,000
+        print(f"server_peak_rss_mb={server_peak_mb(size, args.steps):.0f}")
+        return
 
     rng = np.random.default_rng(0)
     data = Cifar10(

@@ -22,7 +22,7 @@ import os
 import statistics
 import tempfile
 
-from _common import sample_dir
+from _common import alternating, sample_dir, spread
 
 from cifar_core import constants as C
 from cifar_core import precision
@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--train-size", type=int, default=5085)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=C.DEFAULT_BATCH_SIZE)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--accuracy", action="store_true", help="also compare test accuracy")
     args = parser.parse_args()
 
@@ -64,20 +64,19 @@ def main() -> None:
             )
             speeds = {p: [] for p in precision.PRECISIONS}
             whole = {p: [] for p in precision.PRECISIONS}
-            for i in range(args.repeats):
-                for p in precision.PRECISIONS:
-                    forced(p)
-                    steady, fit = run_speeds(data, config, store)
-                    speeds[p].append(steady)
-                    whole[p].append(fit)
-                print(
-                    f"{name} repeat {i + 1}: "
-                    + ", ".join(
-                        f"{p} {speeds[p][-1]:,.0f} img/s training ({whole[p][-1]:,.0f} whole fit)"
-                        for p in precision.PRECISIONS
-                    ),
-                    flush=True,
-                )
+
+            def measure(p: str, config=config, speeds=speeds, whole=whole) -> float:
+                forced(p)
+                steady, fit = run_speeds(data, config, store, expect=p)
+                speeds[p].append(steady)
+                whole[p].append(fit)
+                return steady
+
+            # Alternating order (float32 first, then bfloat16 first, …): drift hits both.
+            alternating({p: lambda p=p: measure(p) for p in precision.PRECISIONS}, args.repeats)
+            for p in precision.PRECISIONS:
+                print(f"{name} {p} training: {spread(speeds[p], 'img/s')}")
+                print(f"{name} {p} whole fit: {spread(whole[p], 'img/s')}", flush=True)
             med = {p: statistics.median(v) for p, v in speeds.items()}
             med_whole = {p: statistics.median(v) for p, v in whole.items()}
             speedups[name] = med[precision.BFLOAT16] / med[precision.FLOAT32]
@@ -91,8 +90,11 @@ def main() -> None:
     print(f"deep_bf16_speedup={speedups['deep']:.2f}")
 
 
-def run_speeds(data, config: TrainConfig, store) -> tuple[float, float]:
-    """(training-phase images/s, whole-fit images/s) of one app TrainingJob."""
+def run_speeds(data, config: TrainConfig, store, expect: str) -> tuple[float, float]:
+    """(training-phase images/s, whole-fit images/s) of one app TrainingJob.
+
+    Precondition checked: the run trained in the precision that was forced (`expect`).
+    """
     from cifar_core.jobs import JobManager, wait_for
     from cifar_core.training import TrainingJob
 
@@ -101,6 +103,7 @@ def run_speeds(data, config: TrainConfig, store) -> tuple[float, float]:
     snap = job.monitor.snapshot()
     assert snap.status == "finished", snap.message
     result = store.load(snap.run_id).result
+    assert result["precision"] == expect, (result["precision"], expect)
     images = config.split_sizes()[0] * config.epochs
     phases = result["phases"]
     steady = (images - config.batch_size) / phases["training"]

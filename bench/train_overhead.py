@@ -13,7 +13,7 @@ import statistics
 import tempfile
 import time
 
-from _common import job_images_per_s, peak_rss_mb, sample_dir
+from _common import alternating, job_images_per_s, peak_rss_mb, sample_dir, spread
 
 from cifar_core.data import load_local
 from cifar_core.precision import precision_for
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--train-size", type=int, default=5000)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
     data = load_local(sample_dir()).make_read_only()
@@ -62,16 +62,23 @@ def main() -> None:
     print(
         f"config: {config.model}, {config.split_sizes()[0]} train images, {config.epochs} epochs, batch {config.batch_size}"
     )
-    plain, job = [], []
     with tempfile.TemporaryDirectory() as tmp:
         store = RunStore(tmp)
-        for i in range(args.repeats):  # alternate, so drift on a shared machine hits both
-            plain.append(plain_fit(data, config))
-            job.append(job_images_per_s(data, config, store))
-            print(
-                f"repeat {i + 1}: plain fit {plain[-1]:.0f} img/s, app job {job[-1]:.0f} img/s",
-                flush=True,
-            )
+        # Alternating order (plain, job / job, plain, …): drift hits both alike.
+        values = alternating(
+            {
+                "plain fit": lambda: plain_fit(data, config),
+                "app job": lambda: job_images_per_s(data, config, store),
+            },
+            args.repeats,
+        )
+        # Precondition: the job trained what the plain fit trained, in the same precision.
+        (run,) = [r for r in store.list_runs()][:1]
+        precision = store.load(run.run_id).result["precision"]
+        assert precision == precision_for(config.model).precision, precision
+    plain, job = values["plain fit"], values["app job"]
+    for name, got in values.items():
+        print(f"{name}: {spread(got, 'img/s')}  (in order: {', '.join(f'{v:.0f}' for v in got)})")
     a, b = statistics.median(plain), statistics.median(job)
     print(f"plain_fit_images_per_s={a:.0f}")
     print(f"app_job_images_per_s={b:.0f}")
