@@ -1,0 +1,105 @@
+"""Mutation score of the core modules: how many small deliberate bugs the tests catch.
+
+For each group of modules, a throwaway clone of this repository's HEAD gets a
+`[tool.mutmut]` section (mutmut 3: the modules to mutate, the tests that cover them) and
+`mutmut run` plants one small bug at a time (a flipped comparison, a changed constant, a
+dropped argument…) and runs those tests against it; a mutant is killed when a test fails.
+Slow (minutes to hours per group: tests that train a network run once per mutant), so it runs
+outside CI: `python bench/mutation.py [--only "upload decoding"]`.
+
+Prints per group: killed / total, survived, mutants no test reaches, timeouts, and the score
+(killed / (total − skipped)); the surviving mutants' names are written to
+`<clone>/mutants/survivors.txt` for review (see `mutmut show <name>` in that clone). The last
+line is `mutation_score=<killed / all, over the groups run>` (target ≥ 0.90).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# group → (modules to mutate, tests that cover them)
+GROUPS: dict[str, tuple[list[str], list[str]]] = {
+    "upload decoding": (["cifar_core/images.py"], ["tests/test_images.py"]),
+    "data": (["cifar_core/data.py"], ["tests/test_data.py"]),
+    "run store": (
+        ["cifar_core/runs.py", "cifar_core/run_files.py", "cifar_core/run_disk.py"],
+        ["tests/test_runs.py", "tests/test_runs_untrusted.py"],
+    ),
+    "jobs": (
+        ["cifar_core/jobs.py", "cifar_core/presence.py", "cifar_core/limits.py"],
+        ["tests/test_jobs.py", "tests/test_jobs_real_scale.py"],
+    ),
+    "training": (
+        ["cifar_core/training.py"],
+        ["tests/test_training.py", "tests/test_training_wiring.py"],
+    ),
+    "augmentation": (
+        ["cifar_core/augmentation.py"],
+        ["tests/test_augmentation.py", "tests/test_oracle_augmentation.py"],
+    ),
+}
+
+
+def mutmut_config(modules: list[str], tests: list[str]) -> str:
+    existing = [t for t in tests if (REPO / t).exists()]
+    return (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["cifar_core"]\n'
+        f"only_mutate = {json.dumps(modules)}\n"
+        f"pytest_add_cli_args_test_selection = {json.dumps(existing)}\n"
+        'also_copy = ["pages", "app.py", "bench", ".streamlit"]\n'
+    )
+
+
+def run_group(name: str, workdir: Path) -> dict:
+    """Clone HEAD into workdir, configure mutmut for one group, run it; its stats."""
+    modules, tests = GROUPS[name]
+    subprocess.run(["git", "clone", "-q", str(REPO), str(workdir)], check=True)
+    with open(workdir / "pyproject.toml", "a", encoding="utf-8") as config:
+        config.write(mutmut_config(modules, tests))
+    env = {**os.environ, "CIFAR_WARMUP": "0"}
+    subprocess.run(["mutmut", "run"], cwd=workdir, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    subprocess.run(["mutmut", "export-cicd-stats"], cwd=workdir, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    stats = json.loads((workdir / "mutants" / "mutmut-cicd-stats.json").read_text())
+    survivors = subprocess.run(["mutmut", "results"], cwd=workdir, capture_output=True,
+                               text=True, check=True).stdout  # fmt: skip
+    (workdir / "mutants" / "survivors.txt").write_text(survivors)
+    return stats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", choices=list(GROUPS), help="groups to run")
+    parser.add_argument("--keep", help="folder for the clones (default: a temporary one)")
+    args = parser.parse_args()
+    groups = args.only or list(GROUPS)
+    killed = total = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(args.keep or tmp)
+        for name in groups:
+            workdir = root / name.replace(" ", "_")
+            stats = run_group(name, workdir)
+            counted = stats["total"] - stats.get("skipped", 0)
+            score = stats["killed"] / counted if counted else float("nan")
+            killed, total = killed + stats["killed"], total + counted
+            print(
+                f"{name}: killed {stats['killed']}/{counted}, survived {stats['survived']}, "
+                f"no test reaches {stats['no_tests']}, timeouts {stats['timeout']}; "
+                f"score {score:.2f}  (survivors: {workdir}/mutants/survivors.txt)",
+                flush=True,
+            )
+    print(f"mutation_score={killed / total if total else float('nan'):.2f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
