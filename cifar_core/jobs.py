@@ -264,13 +264,17 @@ class JobManager:
     def _work(self, job: TrainingJob) -> None:
         with self._cond:
             self._drain_released()
-            while not (self._waiting[0] is job and len(self._running) < self.max_concurrent):
+            while True:
+                # A Stop (or the last tab closing) first, even when a slot is free now: a job
+                # stopped while it waited never trains.
                 if job.monitor.stop_requested:
                     self._waiting.remove(job)
                     self._renumber()
                     job.monitor.set_status(CANCELLED, "Stopped before it started.")
                     self._cond.notify_all()
                     return
+                if self._waiting[0] is job and len(self._running) < self.max_concurrent:
+                    break
                 self._cond.wait(timeout=0.2)  # wake up now and then to notice a Stop
             self._waiting.pop(0)
             self._running.append(job)
