@@ -8,6 +8,9 @@ Used by the tests marked `browser`:
         page.goto(f"{base_url}/bias-privacy")
         wait_for_app(page)
 
+Without Chromium, tests marked `browser` are skipped with the install hint, but fail under
+CI (`CI=true`): tests/conftest.py calls `require_chromium` before each of them.
+
 Benches that measure the server itself use `streamlit_process`, which also yields the server's
 `subprocess.Popen`, and read its memory with `rss_mb` / `peak_rss_mb` (Linux /proc).
 """
@@ -32,6 +35,7 @@ APP = REPO / "app.py"
 
 # Debian's chromium (apt-get install -y chromium); `playwright install` cannot download here.
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_HINT = "`apt-get install -y chromium`, or set CHROMIUM_PATH to a Chromium binary"
 CHROMIUM_ARGS = (
     "--no-sandbox",
     "--disable-gpu",
@@ -239,16 +243,48 @@ def is_streamlit_server(pid: int) -> bool:
     return b"streamlit" in b" ".join(args) and b"run" in args
 
 
+def on_ci(env: Mapping[str, str] | None = None) -> bool:
+    """True under CI: $CI is "true" (GitHub, GitLab and most others set it), "1" or "yes"."""
+    value = (os.environ if env is None else env).get("CI", "")
+    return value.strip().lower() in ("true", "1", "yes")
+
+
+def chromium_missing(path: str | Path | None = None) -> str | None:
+    """Why the browser tests cannot run here (with how to fix it), or None if they can."""
+    path = Path(CHROMIUM if path is None else path)
+    if path.is_file() and os.access(path, os.X_OK):
+        return None
+    return f"No Chromium at {path}: {CHROMIUM_HINT}."
+
+
+def require_chromium(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> None:
+    """For tests marked `browser` (tests/conftest.py calls it before each): skip the test when
+    Chromium is missing, with the install hint; under CI (`on_ci`) fail it instead, so a CI
+    machine without Chromium never passes by skipping every browser test.
+
+    Args:
+        path: the Chromium binary (default CHROMIUM, i.e. $CHROMIUM_PATH or /usr/bin/chromium).
+        env: the environment to read $CI from (default os.environ).
+    """
+    import pytest
+
+    problem = chromium_missing(path)
+    if problem is None:
+        return
+    if on_ci(env):
+        pytest.fail(f"{problem} Under CI (CI=true) the browser tests must run.", pytrace=False)
+    pytest.skip(problem)
+
+
 def launch_browser(playwright: Any, **kwargs: Any) -> Any:
     """Headless Debian Chromium through Playwright's sync API.
 
     Raises:
         FileNotFoundError: if Chromium is not installed (with how to install it).
     """
-    if not Path(CHROMIUM).is_file():
-        raise FileNotFoundError(
-            f"No Chromium at {CHROMIUM}: `apt-get install -y chromium` or set CHROMIUM_PATH."
-        )
+    problem = chromium_missing()
+    if problem:
+        raise FileNotFoundError(problem)
     return playwright.chromium.launch(
         executable_path=CHROMIUM, args=list(CHROMIUM_ARGS), headless=True, **kwargs
     )

@@ -89,6 +89,18 @@ def open_app(page: str | None = None, timeout: float = 60, session_state: dict |
     return at
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `browser` need Chromium: skipped without it, failed under CI=true.
+
+    Before any fixture, so no server starts for a test that cannot run.
+    """
+    if item.get_closest_marker("browser") is not None:
+        from tests.browser_util import require_chromium
+
+        require_chromium()
+
+
 def wait_until(predicate, timeout: float = 120.0, every: float = 0.05) -> None:
     """Poll `predicate` until it is true; fail the test after `timeout` seconds."""
     import time

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -37,8 +39,30 @@ def test_home_page_does_not_import_tensorflow(app_env):
     assert out.stdout.strip().splitlines()[-1] == "False"
 
 
+def shows_the_run_live(at) -> bool:
+    """The page shows a run mid-way: a progress bar past its first batch and the batch curve."""
+    texts = [p.proto.text for p in at.get("progress")]
+    done = [int(m.group(1)) for t in texts if (m := re.search(r"batch (\d+)/\d+", t))]
+    curve = any(any(r.get("series") == TRAIN_BATCH for r in chart) for chart in chart_values(at))
+    return bool(done) and max(done) >= 1 and curve
+
+
 @pytest.mark.slow
-def test_train_page_runs_a_tiny_training_to_the_end(app_env):
+def test_train_page_runs_a_tiny_training_to_the_end(app_env, monkeypatch, request):
+    from cifar_core.callbacks import LiveMonitorCallback
+
+    # The run may not end before the page has shown it live: its last epoch waits (at most a
+    # minute) until a poll saw the progress bar and the curve. Without a working live view
+    # the run ends late and saw_live stays False.
+    seen_live = threading.Event()
+    request.addfinalizer(seen_live.set)  # a failed test must not leave the run waiting
+    epoch_end = LiveMonitorCallback.on_epoch_end
+
+    def wait_to_be_seen(self, epoch, logs=None):
+        epoch_end(self, epoch, logs)
+        seen_live.wait(60)
+
+    monkeypatch.setattr(LiveMonitorCallback, "on_epoch_end", wait_to_be_seen)
     at = open_app("pages/train.py")
     assert not at.exception
     assert "No saved runs yet" in " ".join(c.value for c in at.caption)
@@ -54,7 +78,10 @@ def test_train_page_runs_a_tiny_training_to_the_end(app_env):
         time.sleep(0.5)
         at.run()  # run_every timers do not fire in AppTest: poll by hand
         assert not at.exception, at.exception
-        saw_live = saw_live or bool(at.get("progress"))
+        if not saw_live and shows_the_run_live(at):
+            saw_live = True
+            seen_live.set()
+    assert saw_live, "no poll showed the run's progress and curve while it trained"
     accuracy = next(m for m in at.metric if m.label == "Test accuracy").value
     assert accuracy.endswith("%") and 0 <= float(accuracy[:-1]) <= 100
     assert [s.value for s in at.success] == [

@@ -77,12 +77,17 @@ def test_cmyk_jpeg_becomes_rgb() -> None:
 
 
 def test_16_bit_png_is_scaled_not_clipped() -> None:
-    ramp = np.linspace(0, 65535, 16 * 16).astype(np.uint16).reshape(16, 16)
+    # Random 16-bit greys, most of them between two 8-bit levels, plus the edge cases:
+    # 128 / 257 = 0.498 → 0, 129 / 257 = 0.502 → 1, 65534 / 257 = 254.996 → 255.
+    ramp = np.random.default_rng(3).integers(0, 65536, (16, 16)).astype(np.uint16)
+    ramp[0, :5] = [0, 128, 129, 65534, 65535]
     data = encode(Image.fromarray(ramp), "PNG")
     assert Image.open(io.BytesIO(data)).mode.startswith("I")  # really a 16-bit PNG
     out = decode_image(data)
     expected = np.rint(ramp / 257)
-    assert np.abs(out[..., 0] - expected).max() <= 1
+    assert (np.floor(ramp / 257) != expected).sum() > 50  # truncating would show here
+    np.testing.assert_array_equal(out[..., 0], expected)  # rounded to the nearest level
+    assert list(out[0, :5, 0]) == [0, 0, 1, 255, 255]
     assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all()
 
 
@@ -216,3 +221,41 @@ def test_to_cifar_size_rejects_bad_arrays() -> None:
 def test_decode_then_resize_end_to_end() -> None:
     out = to_cifar_size(decode_image(encode(noise_image((300, 200)), "JPEG")))
     assert out.shape == (32, 32, 3) and out.dtype == np.uint8
+
+
+# --- uint8 pixels out of the augmentation (apply_transform): rounded, never truncated -------
+# (tests/test_augmentation.py::test_uint8_output_is_rounded_and_in_range checks dtype and
+# shape only; these check the values.)
+
+
+def test_augmented_uint8_pixels_are_rounded_to_the_nearest_level() -> None:
+    from cifar_core.augmentation import Transform, apply_transform
+
+    stripes = np.zeros((32, 32, 3), np.uint8)
+    stripes[:, 1::2] = 3  # columns 0, 3, 0, 3, …
+    # A quarter-pixel shift reads 3/4 of one column and 1/4 of its neighbour: 0.75 and 2.25.
+    out = apply_transform(stripes, Transform(shift_x_px=0.25))
+    exact = apply_transform(stripes / 255.0, Transform(shift_x_px=0.25)) * 255
+    np.testing.assert_allclose(exact[4, 1:5, 0], [2.25, 0.75, 2.25, 0.75], atol=1e-9)
+    assert list(out[4, 1:5, 0]) == [2, 1, 2, 1]  # truncating gives 2, 0; ceiling 3, 1
+    # Near the top (columns 254, 255, …): 254.75 → 255 and 254.25 → 254, nothing wraps to 0.
+    top = stripes // 3 + 254
+    near_top = apply_transform(top, Transform(shift_x_px=0.25))
+    assert list(near_top[4, 1:5, 0]) == [255, 254, 255, 254]
+
+
+def test_augmented_uint8_pixels_match_the_exact_result_rounded_and_clipped() -> None:
+    from cifar_core.augmentation import Transform, apply_transform
+
+    noise = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    # Brightness 1.3 pushes a tenth of the pixels past 255: they must clip, not wrap.
+    t = Transform(rotation_deg=33, zoom_x=0.8, shear_deg=12, brightness=1.3)
+    out = apply_transform(noise, t)
+    exact = apply_transform(noise / 255.0, t) * 255  # float64 all the way, in [0, 255]
+    assert out.dtype == np.uint8 and out.shape == noise.shape
+    expected = np.clip(np.rint(exact), 0, 255)
+    assert (exact >= 254.5).mean() > 0.05 and (out == 255).mean() >= (exact >= 254.5).mean()
+    assert (np.floor(exact) != expected).mean() > 0.3  # truncating would differ this often
+    diff = np.abs(out.astype(int) - expected)
+    # float32 (uint8 path) vs float64 arithmetic may flip an exact .5 tie, nothing more.
+    assert diff.max() <= 1 and (diff > 0).mean() < 0.005
