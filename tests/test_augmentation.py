@@ -199,8 +199,15 @@ def test_brightness_scales_and_clips(noise: np.ndarray) -> None:
 
 
 def test_uint8_output_is_rounded_and_in_range(noise: np.ndarray) -> None:
-    out = apply_transform(noise, Transform(rotation_deg=33, zoom_x=0.8, shear_deg=12))
+    transform = Transform(rotation_deg=33, zoom_x=0.8, shear_deg=12)
+    out = apply_transform(noise, transform)
     assert out.dtype == np.uint8 and out.shape == noise.shape
+    # The same warp in float, rounded to the nearest level and clipped: not truncated.
+    exact = apply_transform(noise.astype(np.float32), transform)
+    expected = np.clip(np.round(exact), 0, 255)
+    assert np.abs(out.astype(np.float32) - expected).max() <= 1
+    assert np.mean(out.astype(np.float32) == expected) > 0.99
+    assert np.mean(out.astype(np.float32) == np.floor(exact)) < 0.9  # truncation would match
 
 
 @pytest.mark.parametrize(
