@@ -3,23 +3,40 @@
 File names, the run-id pattern, readers that say exactly what is wrong with a file, and a
 process-wide cache of each run's summary (config, status, test accuracy) keyed by the files'
 inode, size and modification time, so listing runs reads nothing that did not change.
+
+Every file is untrusted: it is read only if it is a regular file of a sane size (never a
+pipe, a device or a folder), and its content is checked before anything else sees it
+(`run_checks` for the JSON files, `run_binary` for the others). A folder is "damaged" when
+any file but the history is wrong (listing never reads the history; `load` checks it too).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import re
 import shutil
 import stat
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, NamedTuple
+
+import numpy as np
+
+from cifar_core.run_binary import check_h5_head, check_keras_zip, check_predictions, read_npz
+from cifar_core.run_checks import (
+    Damage,
+    check_config,
+    check_result,
+    check_status,
+    check_time,
+    check_unicode,
+    kind,
+)
 
 # File names inside a run folder.
 CONFIG_FILE = "config.json"
@@ -35,41 +52,71 @@ BEST_WEIGHTS_FILE = "best.weights.h5"
 # Ids are generated here, never taken from user text: date-time plus random hex.
 RUN_ID_PATTERN = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
 RUNNING, INTERRUPTED, DAMAGED = "running", "interrupted", "damaged"
+ENDED_WITH_RESULTS = ("finished", "stopped")  # statuses saved only after result.json
 MB = 1024 * 1024
+# The most bytes read of one file: a long run's history is tens of MB, the other JSON files
+# a few kB; model files are only read whole for a download.
+READ_LIMITS = {HISTORY_FILE: 256 * MB, PREDICTIONS_FILE: 256 * MB}
+READ_LIMIT = 16 * MB
+DOWNLOAD_LIMIT = 2048 * MB
+PROBLEM_MAX = 160  # characters of a damaged run's problem (it is shown in select boxes)
 
 
 class RunStoreError(ValueError):
     """A run id or run folder is not valid."""
 
 
-# --- Reading the JSON files of a run, saying exactly what is wrong ---------------------------
+# --- Reading the files of a run, saying exactly what is wrong ---------------------------------
+
+# Internal names the run store uses: what is wrong with one file, and a time stamp's check.
+_Damage = Damage
+_check_time = check_time
 
 
-class _Damage(Exception):
-    """What is wrong with one file of a run folder (internal; becomes a message)."""
+def _open_regular(path: Path, limit: int) -> tuple[BinaryIO, int]:
+    """(open binary file, size) of a regular file of at most `limit` bytes.
+
+    Never blocks on a pipe and never reads a device: those, folders and oversized files are
+    _Damage. FileNotFoundError if the file is missing.
+    """
+    name = path.name
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise _Damage(f"{name} is a folder, not a file") from None
+    except OSError as exc:
+        raise _Damage(f"{name} cannot be read ({exc.strerror or exc})") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise _Damage(f"{name} is a folder, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise _Damage(f"{name} is not a plain file (a pipe or a device?)")
+        if st.st_size > limit:
+            raise _Damage(
+                f"{name} is too large ({st.st_size / MB:,.0f} MB; at most {limit // MB} MB)"
+            )
+        return os.fdopen(fd, "rb"), st.st_size
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _read_file(path: Path) -> bytes:
-    return path.read_bytes()
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return type(value).__name__
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "…"
+    """The bytes of a regular file (within its READ_LIMITS); _Damage otherwise."""
+    limit = READ_LIMITS.get(path.name, READ_LIMIT)
+    handle, _size = _open_regular(path, limit)
+    try:
+        with handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise _Damage(f"{path.name} cannot be read ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise _Damage(f"{path.name} is too large (at most {limit // MB} MB)")
+    return data
 
 
 def _read_object(path: Path, optional: bool = False) -> dict:
@@ -81,10 +128,6 @@ def _read_object(path: Path, optional: bool = False) -> dict:
         if optional:
             return {}
         raise _Damage(f"{name} is missing") from None
-    except IsADirectoryError:
-        raise _Damage(f"{name} is a folder, not a file") from None
-    except OSError as exc:
-        raise _Damage(f"{name} cannot be read ({exc.strerror or exc})") from None
     if not raw.strip():
         raise _Damage(f"{name} is empty")
     try:
@@ -97,54 +140,107 @@ def _read_object(path: Path, optional: bool = False) -> dict:
         raise _Damage(
             f"{name} is not valid JSON, cut short or garbled ({exc.msg} at line {exc.lineno})"
         ) from None
+    except ValueError:  # an integer of thousands of digits (Python's int_max_str_digits)
+        raise _Damage(f"{name} holds a number too long to read") from None
     except RecursionError:
         raise _Damage(f"{name} is nested too deeply to read") from None
     if not isinstance(value, dict):
-        raise _Damage(f"{name} holds {_kind(value)}, not an object")
+        raise _Damage(f"{name} holds {kind(value)}, not an object")
+    _checked(name, lambda v: check_unicode(text, v), value, sep=" ")
     return value
 
 
-def _check_time(value: Any, what: str) -> float:
-    """A valid time stamp (seconds since the epoch), or _Damage."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Damage(f"{what} is {_short(value)}, not a time in seconds")
-    seconds = float(value)
+def _checked(name: str, check: Callable[[Any], Any], value: Any, sep: str = ": ") -> Any:
+    """check(value), with the file's name put in front of what it finds wrong."""
     try:
-        if not math.isfinite(seconds):
-            raise ValueError
-        time.localtime(seconds)
-    except (OverflowError, OSError, ValueError):
-        raise _Damage(f"{what} is {_short(value)}, not a possible time") from None
-    return seconds
+        return check(value)
+    except Damage as exc:
+        raise _Damage(f"{name}{sep}{exc}") from None
 
 
-def _check_status(status: dict) -> tuple[str, float | None]:
-    """(status word, created or None if absent) from status.json, or _Damage."""
-    word = status.get("status")
-    if not isinstance(word, str) or not word.strip():
-        raise _Damage(f'{STATUS_FILE}: "status" is {_short(word)}, not a status word')
-    created = status.get("created")
-    if created is not None:
-        created = _check_time(created, f'{STATUS_FILE}: "created"')
-    return word, created
+def _read_predictions(path: Path, result: dict) -> dict[str, np.ndarray]:
+    """The checked arrays of predictions.npz (FileNotFoundError if there is none)."""
+    arrays = _checked(path.name, read_npz, _read_file(path), sep=" ")
+    _checked(path.name, lambda a: check_predictions(a, result.get("n_test")), arrays)
+    return arrays
 
 
-def _check_accuracy(result: dict) -> float | None:
-    accuracy = result.get("test_accuracy")
-    if accuracy is None:
-        return None
-    if isinstance(accuracy, bool) or not isinstance(accuracy, int | float):
-        raise _Damage(f'{RESULT_FILE}: "test_accuracy" is {_short(accuracy)}, not a number')
-    return None if math.isnan(accuracy) else float(accuracy)
+def _check_model_file(path: Path) -> None:
+    """A model file that is whole: the .keras zip's directory, the HDF5 superblock, the JSON."""
+    if path.name == ARCHITECTURE_FILE:
+        _read_object(path)
+        return
+    handle, size = _open_regular(path, DOWNLOAD_LIMIT)
+    with handle:
+        try:
+            if path.name == MODEL_FILE:
+                _checked(path.name, check_keras_zip, handle, sep=" ")
+            else:
+                _checked(path.name, lambda head: check_h5_head(head, size), handle.read(64), " ")
+        except OSError as exc:
+            raise _Damage(f"{path.name} cannot be read ({exc.strerror or exc})") from None
 
 
-def _check_history(history: dict) -> None:
-    for level in ("epochs", "batches"):
-        rows = history.get(level)
-        if rows is not None and (
-            not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows)
-        ):
-            raise _Damage(f'{HISTORY_FILE}: "{level}" is not a list of records')
+_OTHER_FILES = (PREDICTIONS_FILE, MODEL_FILE, WEIGHTS_FILE, BEST_WEIGHTS_FILE, ARCHITECTURE_FILE)
+_SETTLE_NS = 2_000_000_000
+
+
+def _check_other_files(folder: Path, running: bool, result: dict) -> None:
+    """The predictions and model files that are there (each one is optional).
+
+    A running run rewrites its best weights every epoch and saves its model at the end: its
+    files changed within the last seconds may be half written, so they are not judged yet
+    (their summary is not cached either, so the next listing looks again).
+    """
+    for name in _OTHER_FILES:
+        path = folder / name
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise _Damage(f"{name} cannot be read ({exc.strerror or exc})") from None
+        if running and time.time_ns() - st.st_mtime_ns < _SETTLE_NS:
+            continue
+        try:
+            if name == PREDICTIONS_FILE:
+                _read_predictions(path, result)
+            else:
+                _check_model_file(path)
+        except FileNotFoundError:
+            continue  # removed meanwhile: it is optional
+
+
+class _Checked(NamedTuple):
+    """A run folder's files, checked (the history apart)."""
+
+    config: dict
+    status: dict
+    result: dict
+    word: str
+    created: float | None
+    test_accuracy: float | None
+
+
+def _check_run(folder: Path) -> _Checked:
+    """Read and check every file of a run folder but the history; _Damage names the first
+    problem found."""
+    config = _read_object(folder / CONFIG_FILE)
+    _checked(CONFIG_FILE, check_config, config)
+    status = _read_object(folder / STATUS_FILE)
+    word, created = _checked(STATUS_FILE, check_status, status)
+    result = _read_object(folder / RESULT_FILE, optional=True)
+    accuracy = _checked(RESULT_FILE, check_result, result)
+    if not result and word in ENDED_WITH_RESULTS:  # they are written before the status
+        raise _Damage(f'{RESULT_FILE} is missing or empty, but the run is "{word}"')
+    _check_other_files(folder, word == RUNNING, result)
+    return _Checked(config, status, result, word, created, accuracy)
+
+
+def _problem(exc: BaseException) -> str:
+    """A short line for a damaged run: what _Damage said, or the kind of unexpected error."""
+    text = str(exc) if isinstance(exc, Damage) else f"cannot be read ({type(exc).__name__})"
+    return text if len(text) <= PROBLEM_MAX else text[: PROBLEM_MAX - 1] + "…"
 
 
 def _id_time(run_id: str) -> float | None:
@@ -167,14 +263,12 @@ class _Summary:
 
 
 def _summarize(folder: Path) -> _Summary:
-    """Read config, status and result (never the history) of one run folder."""
+    """Check every file of one run folder but the history; never raises."""
     try:
-        config = _read_object(folder / CONFIG_FILE)
-        status, created = _check_status(_read_object(folder / STATUS_FILE))
-        accuracy = _check_accuracy(_read_object(folder / RESULT_FILE, optional=True))
-    except _Damage as exc:
-        return _Summary(DAMAGED, None, {}, None, str(exc))
-    return _Summary(status, created, config, accuracy)
+        checked = _check_run(folder)
+    except Exception as exc:  # noqa: BLE001 — one bad folder never breaks the list
+        return _Summary(DAMAGED, None, {}, None, _problem(exc))
+    return _Summary(checked.word, checked.created, checked.config, checked.test_accuracy)
 
 
 # Process-wide: folder path → (signature of the files read, summary). Shared by every
@@ -182,13 +276,12 @@ def _summarize(folder: Path) -> _Summary:
 _CACHE_LOCK = threading.Lock()
 _SUMMARIES: dict[str, tuple[tuple, _Summary]] = {}
 _CACHE_MAX = 4096
-_SETTLE_NS = 2_000_000_000
 
 
 def _signature(folder: Path) -> tuple:
     """Inode, size and times of the files a summary reads: any rewrite changes it."""
     parts: list[Any] = []
-    for name in (CONFIG_FILE, STATUS_FILE, RESULT_FILE):
+    for name in (CONFIG_FILE, STATUS_FILE, RESULT_FILE, *_OTHER_FILES):
         try:
             st = os.stat(folder / name)
         except FileNotFoundError:

@@ -7,11 +7,14 @@ Settings, read from the environment:
     CIFAR_RUNS_MAX_COUNT: the most runs kept (default 100), also enforced by `prune`.
 A value that is not a positive number falls back to the default (`run_disk.RunBudget.notes` says so).
 
-Listing is cheap: `list_runs` reads only config.json, status.json and result.json (never the
-history, which reaches tens of MB for a long run), and a process-wide cache keyed by each
-file's inode, size and modification time skips even that for a run that did not change.
-A damaged folder never makes listing fail: it is listed as damaged with what is wrong, and
-`load` raises RunStoreError for it.
+Every file of a run is untrusted (run_checks, run_binary): each is read only as a plain file
+of a sane size and checked before use, so a run that loads holds exactly the types the pages
+read. Listing reads config.json, status.json, result.json, the predictions and model.json, and
+the headers of the other model files (never the history, which reaches tens of MB for a long
+run); a process-wide cache keyed by each file's inode, size and modification time skips all
+that for a run that did not change. A damaged folder never makes listing fail: it is listed
+as damaged with what is wrong, and `load` raises RunStoreError for it (also for a damaged
+history).
 """
 
 from __future__ import annotations
@@ -35,12 +38,14 @@ from cifar_core.constants import (
     ENV_RUNS_DIR,
     RUNS_RUNNING_GRACE_SECONDS,
 )
+from cifar_core.run_checks import check_history
 from cifar_core.run_disk import RunBudget
 from cifar_core.run_files import (  # noqa: F401 — the file names are part of this module's API
     ARCHITECTURE_FILE,
     BEST_WEIGHTS_FILE,
     CONFIG_FILE,
     DAMAGED,
+    DOWNLOAD_LIMIT,
     HISTORY_FILE,
     INTERRUPTED,
     MB,
@@ -53,17 +58,19 @@ from cifar_core.run_files import (  # noqa: F401 — the file names are part of 
     WEIGHTS_FILE,
     RunStoreError,
     _cached_summary,
-    _check_accuracy,
-    _check_history,
-    _check_status,
+    _check_run,
     _check_time,
+    _checked,
     _Damage,
     _fallback_time,
     _folder_usage,
     _forget,
     _forget_missing,
     _id_time,
+    _open_regular,
+    _problem,
     _read_object,
+    _read_predictions,
     _remove_run_folder,
 )
 
@@ -132,10 +139,15 @@ class RunInfo:
 class Run:
     """A saved run, read back from its folder.
 
+    Only `RunStore.load` makes one, after checking every file (run_checks): config is a
+    valid TrainConfig dict; status has a known status word and valid times; history holds
+    lists of records with numeric values; result is {} until evaluated, else it holds test
+    accuracy and loss, the confusion matrix and the per-class accuracy, one per class.
+
     Attributes:
         run_id: the folder name.
         path: the folder.
-        config, status, history, result: the JSON files (result is {} until evaluated).
+        config, status, history, result: the JSON files, checked.
     """
 
     run_id: str
@@ -150,15 +162,37 @@ class Run:
         return (self.path / name).is_file()
 
     def read_bytes(self, name: str) -> bytes:
-        """A file of the run, for downloads (only the known file names are allowed)."""
+        """A file of the run, for downloads (only the known file names are allowed).
+
+        Raises:
+            RunStoreError: not a downloadable name, or not a plain file of a sane size.
+            FileNotFoundError: the file is gone.
+        """
         if name not in DOWNLOADABLE:
             raise RunStoreError(f"{name!r} is not a file of a run.")
-        return (self.path / name).read_bytes()
+        try:
+            handle, _size = _open_regular(self.path / name, DOWNLOAD_LIMIT)
+        except _Damage as exc:
+            raise RunStoreError(f"Run {self.run_id} is damaged: {exc}.") from None
+        with handle:
+            return handle.read()
 
     def predictions(self) -> dict[str, np.ndarray]:
-        """Saved predictions; plain arrays only (allow_pickle=False)."""
-        with np.load(self.path / PREDICTIONS_FILE, allow_pickle=False) as npz:
-            return {key: npz[key] for key in npz.files}
+        """Saved predictions, checked: plain number arrays only (nothing is ever unpickled).
+
+        Keys as saved: test_probs (N, classes) and test_labels (N,); train_indices,
+        train_probs and train_labels for the images it trained on. Labels are valid class
+        indices for `result["class_names"]`.
+
+        Raises:
+            RunStoreError: the file is missing or damaged.
+        """
+        try:
+            return _read_predictions(self.path / PREDICTIONS_FILE, self.result)
+        except FileNotFoundError:
+            raise RunStoreError(f"Run {self.run_id} has no saved predictions.") from None
+        except _Damage as exc:
+            raise RunStoreError(f"Run {self.run_id} is damaged: {_problem(exc)}.") from None
 
     def history_csv(self, level: str = "epochs") -> str:
         """The per-epoch (or per-batch) history as CSV text."""
@@ -240,21 +274,22 @@ class RunStore:
     # --- reading ---
 
     def load(self, run_id: str) -> Run:
-        """Read a run back, history included; RunStoreError if it is missing or damaged."""
+        """Read a run back, history included, every file checked (see `Run`).
+
+        Raises:
+            RunStoreError: the id is not valid, the run is missing, or any of its files is
+                damaged (the message says which and how, as the runs list does).
+        """
         folder = self.path(run_id)
         if not folder.is_dir():
             raise RunStoreError(f"No run {run_id} in {self.root}.")
         try:
-            config = _read_object(folder / CONFIG_FILE)
-            status = _read_object(folder / STATUS_FILE)
-            _check_status(status)
+            checked = _check_run(folder)
             history = _read_object(folder / HISTORY_FILE, optional=True)
-            _check_history(history)
-            result = _read_object(folder / RESULT_FILE, optional=True)
-            _check_accuracy(result)
-        except _Damage as exc:
-            raise RunStoreError(f"Run {run_id} is damaged: {exc}.") from None
-        return Run(run_id, folder, config, status, history, result)
+            _checked(HISTORY_FILE, check_history, history)
+        except Exception as exc:  # noqa: BLE001 — _Damage, or anything a garbled file causes
+            raise RunStoreError(f"Run {run_id} is damaged: {_problem(exc)}.") from None
+        return Run(run_id, folder, checked.config, checked.status, history, checked.result)
 
     def list_runs(self, active_ids: frozenset[str] | set[str] = frozenset()) -> list[RunInfo]:
         """Every run, newest first. Never raises for a bad folder: it is listed as damaged.

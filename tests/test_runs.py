@@ -30,9 +30,19 @@ def make_run(
     store.write_json(
         run_id, R.HISTORY_FILE, {"epochs": [{"epoch": 1, "loss": 2.0}, {"epoch": 2, "loss": 1.5}]}
     )
-    store.write_json(run_id, R.RESULT_FILE, {"test_accuracy": accuracy})
+    store.write_json(run_id, R.RESULT_FILE, full_result(accuracy))
     extra = {} if created is None else {"created": created}
     store.set_status(run_id, status, **extra)
+
+
+def full_result(accuracy: float) -> dict:
+    """A result.json with what every result holds (the pages show all of it)."""
+    return {
+        "test_accuracy": accuracy,
+        "test_loss": 1.0,
+        "confusion_matrix": np.diag([10] * 10).tolist(),
+        "per_class_accuracy": [accuracy] * 10,
+    }
 
 
 def settle(folder: Path, age: float = 60.0) -> None:
@@ -121,8 +131,9 @@ def test_a_root_that_is_a_file_lists_nothing(tmp_path):
 def test_history_csv_takes_every_column(tmp_store):
     run_id = "20260101-080000-aaaaaa"
     make_run(tmp_store, run_id)
-    tmp_store.write_json(run_id, R.HISTORY_FILE, {"epochs": [{"a": 1}, {"a": 2, "b": 3}]})
-    assert tmp_store.load(run_id).history_csv().splitlines() == ["a,b", "1,", "2,3"]
+    rows = [{"epoch": 1, "a": 1}, {"epoch": 2, "a": 2, "b": 3}]
+    tmp_store.write_json(run_id, R.HISTORY_FILE, {"epochs": rows})
+    assert tmp_store.load(run_id).history_csv().splitlines() == ["epoch,a,b", "1,1,", "2,2,3"]
 
 
 # --- Listing reads little and caches ----------------------------------------------------------
