@@ -30,7 +30,13 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "upload decoding": (["cifar_core/images.py"], ["tests/test_images.py"]),
     "data": (["cifar_core/data.py"], ["tests/test_data.py"]),
     "run store": (
-        ["cifar_core/runs.py", "cifar_core/run_files.py", "cifar_core/run_disk.py"],
+        [
+            "cifar_core/runs.py",
+            "cifar_core/run_files.py",
+            "cifar_core/run_disk.py",
+            "cifar_core/run_checks.py",
+            "cifar_core/run_binary.py",
+        ],
         ["tests/test_runs.py", "tests/test_runs_untrusted.py"],
     ),
     "jobs": (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cifar_core import lessons as L
+from cifar_core.runs import RunStoreError
 from cifar_core.training import TrainingJob
 from pages.run_views import duration, live_status
 from pages.ui_common import (
@@ -87,7 +88,11 @@ def _progress(key: str) -> None:
     store = get_store()
     outcomes = []
     for label, snap in zip(experiment.labels, snaps, strict=True):
-        run = store.load(snap.run_id)
+        try:
+            run = store.load(snap.run_id)
+        except RunStoreError as exc:
+            st.warning(f"A run of this experiment cannot be read, so it shows nothing: {exc}")
+            return
         outcomes.append(
             L.Outcome(label, run.result["test_accuracy"], run.history.get("epochs", []))
         )

@@ -35,6 +35,7 @@ from cifar_core.runs import (
     WEIGHTS_FILE,
     Run,
     RunStore,
+    RunStoreError,
 )
 from cifar_core.training import TrainConfig
 
@@ -189,9 +190,13 @@ def prediction_grid(run: Run, data: Cifar10 | None, key: str) -> None:
 
     # Encoded once per run and grid for every session (a shared run's watchers all show it).
     source = data.source if data is not None else None
-    grid = live_view.LIVE_CHARTS.get(
-        ("grid", str(run.path), run.status.get("updated"), seed, source), build
-    )
+    try:
+        grid = live_view.LIVE_CHARTS.get(
+            ("grid", str(run.path), run.status.get("updated"), seed, source), build
+        )
+    except RunStoreError as exc:  # the predictions file changed or broke since the run loaded
+        st.warning(f"The test images of this run cannot be shown: {exc}")
+        return
     if grid is None:
         st.caption(
             "The test images of this run are not loaded (different data set), so the grid is hidden."

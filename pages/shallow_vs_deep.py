@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -628,7 +629,7 @@ def look_inside_ui(
         st.subheader(label)
         try:
             trained = trained_model(str(run.path.parent), run.run_id)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             st.warning(f"The saved model of run {run.run_id} cannot be loaded: {exc}")
             continue
         before = initial_model(run.config["model"], int(run.config.get("seed", C.DEFAULT_SEED)))
@@ -686,7 +687,7 @@ def photo_ui(runs: list[Run], labels: list[str], names: list[str]) -> None:
         if run.run_id not in photo["probs"]:
             try:
                 model = trained_model(str(run.path.parent), run.run_id)
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
                 column.warning(f"The saved model of run {run.run_id} cannot be loaded: {exc}")
                 continue
             photo["probs"][run.run_id] = predict_image(model, small)
