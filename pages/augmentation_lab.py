@@ -10,15 +10,14 @@ import numpy as np
 import streamlit as st
 
 from cifar_core import augment_view as V
+from cifar_core.augment_advice import describe_params, label_warnings
+from cifar_core.augment_code import to_code
 from cifar_core.augmentation import (
     FILL_MODES,
     LESSON_PRESET,
     AugmentParams,
     apply_transform,
-    describe_params,
-    label_warnings,
     preview_grid,
-    to_code,
 )
 from cifar_core.data import Cifar10
 from cifar_core.images import ALLOWED_TYPES, MAX_UPLOAD_MB, ImageDecodeError

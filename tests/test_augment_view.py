@@ -10,12 +10,12 @@ import pytest
 from PIL import Image
 
 from cifar_core import augment_view as V
+from cifar_core.augment_advice import describe_params
 from cifar_core.augmentation import (
     FILL_MODES,
     LESSON_PRESET,
     AugmentParams,
     apply_transform,
-    describe_params,
     preview_grid,
 )
 from cifar_core.images import ImageDecodeError

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cifar_core.augment_advice import describe_params, label_warnings
+from cifar_core.augment_code import to_code
 from cifar_core.augmentation import (
     AUGMENT_LIMITS,
     FILL_MODES,
@@ -23,12 +25,9 @@ from cifar_core.augmentation import (
     apply_transform,
     apply_transforms_tf,
     augment_batch_numpy,
-    describe_params,
-    label_warnings,
     make_tf_augment,
     preview_grid,
     random_transform,
-    to_code,
 )
 
 # Training (float in [0, 1]) may differ from the preview by uint8 rounding at most.

@@ -14,7 +14,9 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from cifar_core import augment_view as V
-from cifar_core.augmentation import LESSON_PRESET, AugmentParams, describe_params, to_code
+from cifar_core.augment_advice import describe_params
+from cifar_core.augment_code import to_code
+from cifar_core.augmentation import LESSON_PRESET, AugmentParams
 from cifar_core.images import MAX_UPLOAD_MB
 from pages.ui_common import AUGMENT_KEY
 from tests.conftest import open_app
