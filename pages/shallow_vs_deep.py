@@ -11,6 +11,8 @@ import streamlit as st
 from cifar_core import comparison as K
 from cifar_core import constants as C
 from cifar_core import live_view
+from cifar_core import references as R
+from cifar_core import scoreboard as S
 from cifar_core import verdict as V
 from cifar_core.augment_view import check_upload_size
 from cifar_core.comparison_charts import (
@@ -352,13 +354,13 @@ def curves_ui(runs: list[Run], labels: list[str]) -> None:
     )
 
 
-def scoreboard_ui(summaries: list[K.RunSummary], runs: list[Run], infos: list) -> None:
+def scoreboard_ui(summaries: list[S.RunSummary], runs: list[Run], infos: list) -> None:
     st.header("Scoreboard")
     labels = [s.label for s in summaries]
     # A run that learned nothing says so here, before its numbers read like findings.
-    st.markdown(K.scoreboard_markdown(K.scoreboard(summaries), labels))
+    st.markdown(S.scoreboard_markdown(S.scoreboard(summaries), labels))
     st.caption(
-        f"{K.WINNER_MARK} and bold mark the better run of each line: lower is better for "
+        f"{S.WINNER_MARK} and bold mark the better run of each line: lower is better for "
         "parameters, seconds per epoch and the gap; higher for speed and accuracy. A gap at "
         "or below zero (validation as good as training) means no overfitting, so two of those "
         "tie. Speeds are measured on this machine."
@@ -391,7 +393,7 @@ def scoreboard_ui(summaries: list[K.RunSummary], runs: list[Run], infos: list) -
         )
 
 
-def references_ui(summaries: list[K.RunSummary]) -> None:
+def references_ui(summaries: list[S.RunSummary]) -> None:
     st.header("Published results, for scale")
     measured = [
         {
@@ -402,7 +404,7 @@ def references_ui(summaries: list[K.RunSummary]) -> None:
         for s in summaries
     ]
     st.altair_chart(
-        reference_chart(K.reference_rows(), measured, [s.label for s in summaries]),
+        reference_chart(R.reference_rows(), measured, [s.label for s in summaries]),
         width="stretch",
         key="svd_references",
     )
@@ -422,7 +424,7 @@ def references_ui(summaries: list[K.RunSummary]) -> None:
                 "metric": r.metric,
                 "value": r.value_text,
             }
-            for r in K.REFERENCE_RESULTS
+            for r in R.REFERENCE_RESULTS
         ],
         hide_index=True,
         width="stretch",
@@ -729,7 +731,7 @@ except (RunStoreError, OSError, KeyError, ValueError) as exc:
     st.stop()
 labels = K.series_labels([r.config.get("model", "?") for r in runs], list(pair))
 summaries = [
-    K.summarize_run(label, run.config, run.result, run.history.get("epochs", []))
+    S.summarize_run(label, run.config, run.result, run.history.get("epochs", []))
     for label, run in zip(labels, runs, strict=True)
 ]
 names = list(runs[0].result.get("class_names") or C.CLASS_NAMES)

@@ -15,6 +15,8 @@ import pytest
 from cifar_core import comparison as K
 from cifar_core import comparison_charts as CC
 from cifar_core import look_inside as L
+from cifar_core import references as R
+from cifar_core import scoreboard as S
 from cifar_core.constants import CLASS_NAMES
 from cifar_core.evaluation import confusion_matrix, per_class_accuracy
 from cifar_core.models import count_params, layer_table
@@ -122,7 +124,7 @@ def test_top_classes_are_sorted_by_probability():
 # --- scoreboard --------------------------------------------------------------------------------
 
 
-def summary(label: str, **overrides) -> K.RunSummary:
+def summary(label: str, **overrides) -> S.RunSummary:
     values = {
         "model": label,
         "params": count_params(label),
@@ -136,15 +138,15 @@ def summary(label: str, **overrides) -> K.RunSummary:
         "epochs": 5,
     }
     values.update(overrides)
-    return K.RunSummary(label=label, **values)
+    return S.RunSummary(label=label, **values)
 
 
 def test_winners_higher_or_lower_ties_and_missing_values():
-    assert K.winners([0.4, 0.6]) == (1,)
-    assert K.winners([0.4, 0.6], lower_is_better=True) == (0,)
-    assert K.winners([0.5, 0.5]) == ()  # a tie has no winner
-    assert K.winners([0.5, None]) == ()  # cannot compare with a missing value
-    assert K.winners([0.7, 0.7, 0.2]) == (0, 1)
+    assert S.winners([0.4, 0.6]) == (1,)
+    assert S.winners([0.4, 0.6], lower_is_better=True) == (0,)
+    assert S.winners([0.5, 0.5]) == ()  # a tie has no winner
+    assert S.winners([0.5, None]) == ()  # cannot compare with a missing value
+    assert S.winners([0.7, 0.7, 0.2]) == (0, 1)
 
 
 def test_scoreboard_marks_the_winner_of_each_line():
@@ -152,7 +154,7 @@ def test_scoreboard_marks_the_winner_of_each_line():
     deep = summary(
         "deep", best_val_accuracy=0.58, best_epoch=5, test_accuracy=0.56, final_gap=-0.01
     )
-    rows = {r.metric: r for r in K.scoreboard([shallow, deep])}
+    rows = {r.metric: r for r in S.scoreboard([shallow, deep])}
     assert rows["Parameters"].winners == (1,) and rows["Parameters"].lower_is_better
     assert rows["Seconds per epoch"].winners == (0,)
     assert rows["Training speed (images/s)"].winners == (0,)
@@ -161,7 +163,7 @@ def test_scoreboard_marks_the_winner_of_each_line():
     assert rows["Test accuracy"].winners == (1,)
     assert rows["Final gap (train − validation accuracy)"].winners == (1,)
     assert rows["Final gap (train − validation accuracy)"].texts[1] == "-1.0 points"
-    table = K.scoreboard_markdown(K.scoreboard([shallow, deep]), ["shallow", "deep"])
+    table = S.scoreboard_markdown(S.scoreboard([shallow, deep]), ["shallow", "deep"])
     assert "| Parameters | 4,200,842 | 🏆 **1,676,842** | lower |" in table
     assert "| Test accuracy | 45.0% | 🏆 **56.0%** | higher |" in table
 
@@ -169,12 +171,12 @@ def test_scoreboard_marks_the_winner_of_each_line():
 def test_two_gaps_at_or_below_zero_tie_instead_of_the_more_negative_winning():
     # Validation above training (dropout, early epochs) is no overfitting: nothing to win.
     shallow, deep = summary("shallow", final_gap=-0.01), summary("deep", final_gap=-0.097)
-    gap_row = {r.metric: r for r in K.scoreboard([shallow, deep])}[
+    gap_row = {r.metric: r for r in S.scoreboard([shallow, deep])}[
         "Final gap (train − validation accuracy)"
     ]
     assert gap_row.winners == ()
     assert gap_row.values == (-0.01, -0.097)  # shown as measured
-    overfit = {r.metric: r for r in K.scoreboard([summary("shallow", final_gap=0.12), deep])}
+    overfit = {r.metric: r for r in S.scoreboard([summary("shallow", final_gap=0.12), deep])}
     assert overfit["Final gap (train − validation accuracy)"].winners == (1,)
 
 
@@ -188,7 +190,7 @@ def test_summarize_run_reads_result_config_and_history():
         "test_accuracy": 0.4,
     }
     config = {"model": "deep", "train_size": 2000, "epochs": 2}
-    s = K.summarize_run("deep", config, result, [epoch(1, 0.3, 0.35), epoch(2, 0.5, 0.41)])
+    s = S.summarize_run("deep", config, result, [epoch(1, 0.3, 0.35), epoch(2, 0.5, 0.41)])
     assert (s.model, s.params, s.best_epoch, s.train_size, s.epochs) == (
         "deep",
         1_676_842,
@@ -253,28 +255,28 @@ def test_the_shallow_nets_parameters_sit_in_one_dense_layer():
 
 
 def test_reference_results_are_data_with_source_budget_and_metric():
-    refs = K.REFERENCE_RESULTS
+    refs = R.REFERENCE_RESULTS
     assert {r.source for r in refs} == {
-        K.GULLI_PAL,
-        K.KERAS_EXAMPLE,
-        K.NOTEBOOKS,
-        K.NOTEBOOK_PROSE,
+        R.GULLI_PAL,
+        R.KERAS_EXAMPLE,
+        R.NOTEBOOKS,
+        R.NOTEBOOK_PROSE,
     }
-    gulli = next(r for r in refs if r.source == K.GULLI_PAL)
+    gulli = next(r for r in refs if r.source == R.GULLI_PAL)
     assert (gulli.model, gulli.value, gulli.value_text) == ("shallow", 0.664, "66.4%")
     # validation_split=0.2 in their code: 40,000 training images, not all 50,000
     assert "20 epochs" in gulli.budget and "40,000" in gulli.budget
-    assert not any("all 50,000" in r.budget for r in refs if r.source != K.KERAS_EXAMPLE)
-    keras_example = [r for r in refs if r.source == K.KERAS_EXAMPLE]
+    assert not any("all 50,000" in r.budget for r in refs if r.source != R.KERAS_EXAMPLE)
+    keras_example = [r for r in refs if r.source == R.KERAS_EXAMPLE]
     assert sorted(r.value for r in keras_example) == [0.75, 0.79]
     # a variant, not the lesson's deep net
-    assert all(r.model == K.KERAS_VARIANT and "1,250,858" in r.model for r in keras_example)
-    prose = [r for r in refs if r.source == K.NOTEBOOK_PROSE]
+    assert all(r.model == R.KERAS_VARIANT and "1,250,858" in r.model for r in keras_example)
+    prose = [r for r in refs if r.source == R.NOTEBOOK_PROSE]
     assert len(prose) == 1 and "text" in prose[0].metric and prose[0].approximate
-    printed = [r for r in refs if r.source == K.NOTEBOOKS]
+    printed = [r for r in refs if r.source == R.NOTEBOOKS]
     assert all("printed" in r.metric for r in printed)
     assert all(0 < r.value < 1 and r.budget and r.metric for r in refs)
-    rows = K.reference_rows()
+    rows = R.reference_rows()
     assert len(rows) == len(refs)
     assert all(r["model"] in r["label"] and r["budget"] in r["label"] for r in rows)
 
@@ -312,7 +314,7 @@ def test_per_class_reference_and_confusion_charts_build():
     spec = CC.per_class_grouped(rows, ["shallow", "deep"], CLASS_NAMES).to_dict()
     assert any("yOffset" in lay.get("encoding", {}) for lay in layers_of(spec))
     measured = [{"label": "deep · 300 images · 1 epoch", "model": "deep", "accuracy": 0.2}]
-    spec = CC.reference_chart(K.reference_rows(), measured, ["deep"]).to_dict()
+    spec = CC.reference_chart(R.reference_rows(), measured, ["deep"]).to_dict()
     groups = {r["group"] for r in spec["data"]["values"]}
     assert groups == {CC.PUBLISHED, CC.MEASURED}  # two panels, never mixed
     matrix = np.eye(10, dtype=int).tolist()

@@ -16,6 +16,7 @@ from PIL import Image
 
 from cifar_core import comparison as K
 from cifar_core import comparison_charts as CC
+from cifar_core import references as R
 from cifar_core.evaluation import confusion_matrix
 from cifar_core.jobs import JobManager, wait_for
 from cifar_core.runs import RunStore
@@ -138,10 +139,10 @@ def test_two_saved_runs_are_compared_side_by_side(page_with_runs, two_runs):
     refs = next(c for c in charts if any("group" in r for r in c))
     published = [r for r in refs if r["group"] == CC.PUBLISHED]
     assert {r["source"] for r in published} == {
-        K.GULLI_PAL,
-        K.KERAS_EXAMPLE,
-        K.NOTEBOOKS,
-        K.NOTEBOOK_PROSE,
+        R.GULLI_PAL,
+        R.KERAS_EXAMPLE,
+        R.NOTEBOOKS,
+        R.NOTEBOOK_PROSE,
     }
     mine = [r for r in refs if r["group"] == CC.MEASURED]
     assert len(mine) == 2 and all("300 training images · 1 epochs" in r["label"] for r in mine)
