@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 from cifar_core import ethics as E
+from cifar_core import ethics_charts as EC
 from cifar_core import ethics_content as T
 from cifar_core.charts import per_class_bars
 from cifar_core.runs import RunInfo, RunStore, RunStoreError
@@ -167,7 +168,7 @@ def threshold_ui() -> None:
         "line. Shaded: impostor scores at or above the threshold (false matches) and genuine "
         "scores below it (false non-matches)."
     )
-    chart(E.score_chart(groups, threshold), caption)
+    chart(EC.score_chart(groups, threshold), caption)
     for column, (name, rates) in zip(st.columns(len(exact)), exact.items(), strict=True):
         for label, rate in (
             ("false-match rate", rates.false_match_rate),
@@ -279,7 +280,7 @@ def membership_ui(view: dict, info: RunInfo) -> None:
     bottom[0].metric("Gap of the means", f"{gap.mean_gap * 100:+.1f} pts")
     bottom[1].metric("Gap of the medians", f"{gap.median_gap * 100:+.1f} pts")
     chart(
-        E.confidence_chart(members, others),
+        EC.confidence_chart(members, others),
         f"Two histograms of the model's confidence in the true class: above, {gap.n_members:,} "
         f"training images it learned from; below, {gap.n_nonmembers:,} test images it never "
         f"saw. Mean {gap.member_mean:.1%} vs {gap.nonmember_mean:.1%}; median "

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from cifar_core import ethics as E
+from cifar_core import ethics_charts as EC
 from cifar_core import ethics_content as T
 
 REPO = Path(__file__).resolve().parents[1]
@@ -213,9 +214,9 @@ def test_confidence_histogram_shares_sum_to_one():
 
 
 def test_chart_specs_build():
-    score = E.score_chart(E.DEFAULT_GROUPS, 0.6).to_dict()
+    score = EC.score_chart(E.DEFAULT_GROUPS, 0.6).to_dict()
     assert len(score["vconcat"]) == 2
-    conf = E.confidence_chart(np.array([0.9, 0.8]), np.array([0.2, 0.5, 0.6]))
+    conf = EC.confidence_chart(np.array([0.9, 0.8]), np.array([0.2, 0.5, 0.6]))
     assert isinstance(conf, alt.FacetChart)
     conf.to_dict()
 
