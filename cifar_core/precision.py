@@ -82,11 +82,11 @@ class Decision:
         if self.precision == BFLOAT16:
             return (
                 f"This server's CPU trains {net} in bfloat16: about {speedup:.1f}× faster than "
-                "float32 (measured when the server started)."
+                "float32 (measured on this server)."
             )
         return (
             f"This server's CPU trains {net} in float32: bfloat16 was not faster here "
-            f"({speedup:.2f}× float32's speed, measured when the server started)."
+            f"({speedup:.2f}× float32's speed, measured on this server)."
         )
 
 

@@ -30,10 +30,12 @@ def see_it(key: str) -> None:
     """
     experiment = L.EXPERIMENTS[key]
     box = st.container(border=True, key=f"see_it_{key}")
-    runs = len(dict.fromkeys(c.key() for c in experiment.configs))
+    unique = list({c.key(): c for c in experiment.configs}.values())  # identical runs share
+    # This server's own estimate (its measured speed and precision), not the test machine's.
+    seconds = sum(get_manager().estimate_seconds(c) for c in unique)
     box.markdown(
-        f"**See it: run this.** {experiment.claim} — {runs} run{'s' if runs > 1 else ''}, "
-        f"about {duration_text(experiment.seconds)} on 2 CPU cores."
+        f"**See it: run this.** {experiment.claim} — {len(unique)} "
+        f"run{'s' if len(unique) > 1 else ''}, about {duration_text(seconds)} on this server."
     )
     box.caption(" · ".join(_describe(c) for c in experiment.configs))
     jobs: list[TrainingJob] | None = st.session_state.get(_jobs_key(key))
