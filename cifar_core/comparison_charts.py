@@ -223,7 +223,7 @@ def reference_chart(
     written next to them; the student's runs are coloured bars labelled with their budget.
 
     Args:
-        references: rows from comparison.reference_rows (label, source, accuracy, value_text…).
+        references: rows from references.reference_rows (label, source, accuracy, value_text…).
         measured: rows (label, model, accuracy) for the student's runs; model is the run label.
         labels: the run labels, in legend order (same colours as the curves).
     """

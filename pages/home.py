@@ -26,7 +26,7 @@ APP_MEASURED = (
     ("all 5,085 sample images, 10 epochs", 0.439, 0.460),
     ("4,000 images, 20 epochs", 0.494, 0.499),
 )
-# The notebooks' augmented run, as comparison.REFERENCE_RESULTS records it (a test checks).
+# The notebooks' augmented run, as references.REFERENCE_RESULTS records it (a test checks).
 NOTEBOOK_AUGMENTED_RUN = "64.0%"
 
 

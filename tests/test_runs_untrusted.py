@@ -501,7 +501,7 @@ def damage_one_file(data: st.DataObject, folder: Path, source: Path) -> tuple[st
 
 def exercise(run: R.Run) -> None:
     """Read a loaded run the way the pages do: nothing may raise."""
-    from cifar_core import charts, comparison, curve_points, ethics
+    from cifar_core import charts, comparison, curve_points, ethics, scoreboard
     from cifar_core.models import count_params
     from cifar_core.phases import phase_rows
 
@@ -517,7 +517,7 @@ def exercise(run: R.Run) -> None:
     charts.curve_frame(batches, epochs, "loss", 3)
     curve_points.downsample_batches(batches, 2)
     comparison.curve_rows({"run": epochs})
-    comparison.summarize_run("run", run.config, run.result, epochs)
+    scoreboard.summarize_run("run", run.config, run.result, epochs)
     E.learning_problem(run.result, epochs, run.config)
     result = run.result
     names = result.get("class_names", list(C.CLASS_NAMES))
