@@ -1,6 +1,7 @@
 """Mutation score of the core modules: how many small deliberate bugs the tests catch.
 
-For each group of modules, a throwaway clone of this repository's HEAD gets a
+For each group of modules, a throwaway copy of this working tree (tracked files and
+untracked ones git does not ignore, so new tests count before they are committed) gets a
 `[tool.mutmut]` section (mutmut 3: the modules to mutate, the tests that cover them) and
 `mutmut run` plants one small bug at a time (a flipped comparison, a changed constant, a
 dropped argument…) and runs those tests against it; a mutant is killed when a test fails.
@@ -20,15 +21,25 @@ import json
 import os
 import subprocess
 import sys
+import shutil
 import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
+
+def cifar_dir() -> Path:
+    """The real CIFAR-10 sample the tests read: $CIFAR10_DIR, else ../shared/… (as conftest)."""
+    default = REPO.parent / "shared" / "cifar10-sample" / "cifar-10-batches-py"
+    return Path(os.environ.get("CIFAR10_DIR") or default).resolve()
+
 # group → (modules to mutate, tests that cover them)
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
-    "upload decoding": (["cifar_core/images.py"], ["tests/test_images.py"]),
-    "data": (["cifar_core/data.py"], ["tests/test_data.py"]),
+    "upload decoding": (
+        ["cifar_core/images.py"],
+        ["tests/test_images.py", "tests/test_images_edges.py"],
+    ),
+    "data": (["cifar_core/data.py"], ["tests/test_data.py", "tests/test_data_edges.py"]),
     "run store": (
         [
             "cifar_core/runs.py",
@@ -37,19 +48,32 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
             "cifar_core/run_checks.py",
             "cifar_core/run_binary.py",
         ],
-        ["tests/test_runs.py", "tests/test_runs_untrusted.py"],
+        ["tests/test_runs.py", "tests/test_runs_untrusted.py", "tests/test_runs_edges.py"],
     ),
     "jobs": (
         ["cifar_core/jobs.py", "cifar_core/presence.py", "cifar_core/limits.py"],
-        ["tests/test_jobs.py", "tests/test_jobs_real_scale.py"],
+        [
+            "tests/test_jobs.py",
+            "tests/test_jobs_real_scale.py",
+            "tests/test_queue_cancel.py",
+            "tests/test_jobs_edges.py",
+        ],
     ),
     "training": (
         ["cifar_core/training.py"],
-        ["tests/test_training.py", "tests/test_training_wiring.py"],
+        [
+            "tests/test_training.py",
+            "tests/test_training_wiring.py",
+            "tests/test_training_edges.py",
+        ],
     ),
     "augmentation": (
-        ["cifar_core/augmentation.py"],
-        ["tests/test_augmentation.py", "tests/test_oracle_augmentation.py"],
+        ["cifar_core/augmentation.py", "cifar_core/augment_params.py"],
+        [
+            "tests/test_augmentation.py",
+            "tests/test_oracle_augmentation.py",
+            "tests/test_augmentation_edges.py",
+        ],
     ),
 }
 
@@ -65,15 +89,32 @@ def mutmut_config(modules: list[str], tests: list[str]) -> str:
     )
 
 
-def run_group(name: str, workdir: Path) -> dict:
-    """Clone HEAD into workdir, configure mutmut for one group, run it; its stats."""
+def copy_tree(workdir: Path) -> None:
+    """This working tree's files (tracked, and untracked but not ignored) copied to workdir."""
+    listed = subprocess.run(["git", "ls-files", "-z", "-c", "-o", "--exclude-standard"],
+                            cwd=REPO, capture_output=True, check=True).stdout  # fmt: skip
+    for name in filter(None, listed.decode().split("\0")):
+        source = REPO / name
+        if source.is_file():
+            target = workdir / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+def run_group(name: str, workdir: Path, max_children: int | None) -> dict:
+    """Copy the tree into workdir, configure mutmut for one group, run it; its stats."""
     modules, tests = GROUPS[name]
-    subprocess.run(["git", "clone", "-q", str(REPO), str(workdir)], check=True)
+    copy_tree(workdir)
     with open(workdir / "pyproject.toml", "a", encoding="utf-8") as config:
         config.write(mutmut_config(modules, tests))
-    env = {**os.environ, "CIFAR_WARMUP": "0"}
-    subprocess.run(["mutmut", "run"], cwd=workdir, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    # The copy has no ../shared next to it: point the tests at the real sample explicitly.
+    env = {**os.environ, "CIFAR_WARMUP": "0", "CIFAR10_DIR": str(cifar_dir())}
+    command = ["mutmut", "run"] + ([f"--max-children={max_children}"] if max_children else [])
+    log = workdir / "mutmut-run.log"
+    with open(log, "w", encoding="utf-8") as out:
+        done = subprocess.run(command, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
+    if done.returncode:
+        sys.exit(f"mutmut failed for {name!r}; its output is in {log}")
     subprocess.run(["mutmut", "export-cicd-stats"], cwd=workdir, check=True,
                    stdout=subprocess.DEVNULL)  # fmt: skip
     stats = json.loads((workdir / "mutants" / "mutmut-cicd-stats.json").read_text())
@@ -86,7 +127,8 @@ def run_group(name: str, workdir: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", choices=list(GROUPS), help="groups to run")
-    parser.add_argument("--keep", help="folder for the clones (default: a temporary one)")
+    parser.add_argument("--keep", help="folder for the copies (default: a temporary one)")
+    parser.add_argument("--max-children", type=int, help="parallel mutants (default: CPU count)")
     args = parser.parse_args()
     groups = args.only or list(GROUPS)
     killed = total = 0
@@ -94,7 +136,7 @@ def main() -> None:
         root = Path(args.keep or tmp)
         for name in groups:
             workdir = root / name.replace(" ", "_")
-            stats = run_group(name, workdir)
+            stats = run_group(name, workdir, args.max_children)
             counted = stats["total"] - stats.get("skipped", 0)
             score = stats["killed"] / counted if counted else float("nan")
             killed, total = killed + stats["killed"], total + counted
