@@ -19,9 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -32,6 +32,7 @@ def cifar_dir() -> Path:
     """The real CIFAR-10 sample the tests read: $CIFAR10_DIR, else ../shared/… (as conftest)."""
     default = REPO.parent / "shared" / "cifar10-sample" / "cifar-10-batches-py"
     return Path(os.environ.get("CIFAR10_DIR") or default).resolve()
+
 
 # group → (modules to mutate, tests that cover them)
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
