@@ -7,7 +7,8 @@ from pathlib import Path
 import streamlit as st
 
 from cifar_core import warmup
-from pages.ui_common import available_steps, keep_keras_state_between_reruns
+from ui.common import available_steps
+from ui.compat import keep_keras_state_between_reruns
 
 HERE = Path(__file__).parent
 

@@ -297,7 +297,7 @@ class Sampler(threading.Thread):
 
 def plan_sessions(sessions: int, train_sessions: int) -> list[Session]:
     """Who does what: the first K press Train (identical seed first), the rest idle on pages."""
-    from pages.ui_common import available_steps
+    from ui.common import available_steps
 
     pages = [("", "Home")] + [(step.url_path, step.title) for step in available_steps()]
     n_same = (train_sessions + 1) // 2

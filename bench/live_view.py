@@ -16,7 +16,7 @@ validation values, a smaller last batch, ~0.07 s per batch of 32 on its clock), 
   altair     for comparison: st.altair_chart of a DataFrame-backed chart of the same bounded
              points on every poll (Altair validation + Arrow each time), both charts
   panel      the Train page's live panel chart work in a real script run (AppTest): snapshot,
-             progress line, the two charts and captions via pages.run_views, timed inside
+             progress line, the two charts and captions via ui.run_views, timed inside
              the script. no-warm = the first poll with no template built (not what a server
              does, for reference); first = the first poll after the import-time warm-up; new =
              a new chart_version every poll; same = nothing new; max = worst of first, new, same
@@ -128,7 +128,7 @@ import time
 
 import streamlit as st
 
-from pages import run_views
+from ui import run_views
 
 state = sys.modules["live_view_bench_state"]
 start = time.perf_counter()

@@ -21,8 +21,9 @@ from cifar_core.augmentation import (
 )
 from cifar_core.data import Cifar10
 from cifar_core.images import ALLOWED_TYPES, MAX_UPLOAD_MB, ImageDecodeError
-from pages.lesson_runs import see_it
-from pages.ui_common import AUGMENT_KEY, get_data, require_app_navigation
+from ui.common import AUGMENT_KEY, get_data
+from ui.compat import require_app_navigation
+from ui.lesson_runs import see_it
 
 require_app_navigation()
 

@@ -13,7 +13,8 @@ from cifar_core import ethics_charts as EC
 from cifar_core import ethics_content as T
 from cifar_core.charts import per_class_bars
 from cifar_core.runs import RunInfo, RunStore, RunStoreError
-from pages.ui_common import LATEST_RUN_KEY, get_store, require_app_navigation
+from ui.common import LATEST_RUN_KEY, get_store
+from ui.compat import require_app_navigation
 
 require_app_navigation()
 

@@ -9,8 +9,9 @@ from cifar_core.data import describe_source
 from cifar_core.lessons import NOT_SHOWN_HERE
 from cifar_core.models import count_mult_adds, count_params, get_architecture
 from cifar_core.references import reference_rows
-from pages.lesson_runs import see_it
-from pages.ui_common import available_steps, require_app_navigation
+from ui.common import available_steps
+from ui.compat import require_app_navigation
+from ui.lesson_runs import see_it
 
 require_app_navigation()
 

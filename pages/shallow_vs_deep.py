@@ -35,9 +35,8 @@ from cifar_core.look_inside import upscale
 from cifar_core.models import CONV_STRIDE_NOTE, count_mult_adds, count_params, layer_table
 from cifar_core.runs import MODEL_FILE, Run, RunStore, RunStoreError
 from cifar_core.training import TrainConfig, TrainingJob
-from pages import run_views
-from pages.lesson_runs import see_it
-from pages.ui_common import (
+from ui import run_views
+from ui.common import (
     AUGMENT_KEY,
     LATEST_RUN_KEY,
     budget_ui,
@@ -47,13 +46,14 @@ from pages.ui_common import (
     keep_widget_values,
     nearest,
     request_training,
-    require_app_navigation,
     save_widget_values,
     session_owner,
     teacher_preset,
     unwatch_job,
     watch_job,
 )
+from ui.compat import require_app_navigation
+from ui.lesson_runs import see_it
 
 if TYPE_CHECKING:  # TensorFlow is imported only when a section needs a model
     import keras
@@ -61,7 +61,7 @@ if TYPE_CHECKING:  # TensorFlow is imported only when a section needs a model
 require_app_navigation()
 
 JOBS_KEY = "svd_jobs"  # the (shallow, deep) TrainingJobs this session started or joined
-WATCH_KEY = "svd_watch"  # this session's watch of those two jobs (ui_common.watch_job)
+WATCH_KEY = "svd_watch"  # this session's watch of those two jobs (ui.common.watch_job)
 LEFT_KEY = "svd_left"  # id of the job pair this session stopped or left
 SETTINGS_KEY = "svd_settings"  # the shared-config widgets' values, kept between pages
 HANDLED_KEY = "svd_handled_jobs"  # id of the job pair whose end we already reacted to
@@ -372,7 +372,9 @@ def scoreboard_ui(summaries: list[S.RunSummary], runs: list[Run], infos: list) -
         accuracies = {m: [s.test_accuracy] for m, s in models.items() if s.test_accuracy}
         if not differ:  # same budget: every saved seed of it counts
             seeds = V.seed_accuracies(infos, runs[0].config)
-            accuracies = {m: list(seeds.get(m, {}).values()) or accuracies.get(m, []) for m in models}
+            accuracies = {
+                m: list(seeds.get(m, {}).values()) or accuracies.get(m, []) for m in models
+            }
         size = runs[0].config.get("train_size", 0)
         verdict = V.depth_verdict(
             accuracies.get("shallow", []),

@@ -8,8 +8,8 @@ from cifar_core import constants as C
 from cifar_core.models import CONV_STRIDE_NOTE, layer_table
 from cifar_core.runs import DAMAGED, RunStoreError
 from cifar_core.training import TrainConfig, TrainingJob
-from pages import run_views
-from pages.ui_common import (
+from ui import run_views
+from ui.common import (
     AUGMENT_KEY,
     JOB_KEY,
     LATEST_RUN_KEY,
@@ -21,13 +21,13 @@ from pages.ui_common import (
     keep_widget_values,
     nearest,
     request_training,
-    require_app_navigation,
     save_widget_values,
     session_owner,
     teacher_preset,
     unwatch_job,
     watch_job,
 )
+from ui.compat import require_app_navigation
 
 require_app_navigation()
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from cifar_core import ethics as E
-from pages.ui_common import LESSON_STEPS
 from tests.browser_util import launch_browser, open_app_page, streamlit_server, wait_for_app
 from tests.conftest import sample_dir
+from ui.common import LESSON_STEPS
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 

@@ -88,7 +88,7 @@ def test_queue_positions_cancel_and_failure(sample_data, tmp_store):
 
 
 def test_a_closed_session_releases_its_watch(sample_data, tmp_store):
-    from pages.ui_common import _Watch
+    from ui.common import _Watch
 
     manager = JobManager(1)
     config = TrainConfig(**TINY)

@@ -93,7 +93,7 @@ def test_a_session_release_never_waits_for_the_managers_lock(sample_data, tmp_st
     # Garbage collection may run a session's finalizer in a training thread that holds a
     # monitor's lock while a page holds the manager's lock waiting for that monitor. Before,
     # the finalizer took the manager's lock: deadlock. Now it must return at once.
-    from pages.ui_common import _Watch
+    from ui.common import _Watch
 
     manager = JobManager(1)
     blocker = Blocker(TrainConfig(**TINY), sample_data, tmp_store)
@@ -225,7 +225,7 @@ def test_one_manager_and_one_data_set_whatever_the_caches_do(cifar_dir, monkeypa
     # of the data set.
     import streamlit as st
 
-    from pages.ui_common import get_data, get_manager
+    from ui.common import get_data, get_manager
 
     monkeypatch.setenv("CIFAR10_DIR", str(cifar_dir))
     manager, data = get_manager(), get_data()

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from cifar_core import memory
-from tests.conftest import open_app
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
 BLOCK = 64 * 1024  # below glibc's mmap threshold: served from the heap, kept there when freed
@@ -79,38 +78,6 @@ def test_the_job_manager_trims_after_every_run(sample_data, tmp_store, monkeypat
         assert wait_for(manager.submit(job), 10)
         assert ran[-1] is job
     assert trims == [FINISHED, FINISHED]  # once per run, after the run ended
-
-
-def test_streamlit_no_longer_clears_the_keras_session_after_each_run():
-    from keras.src.backend.common import global_state
-    from streamlit.runtime.scriptrunner import script_runner
-
-    from pages.ui_common import keep_keras_state_between_reruns
-
-    keep_keras_state_between_reruns()  # app.py does this on every run (idempotent)
-    assert keep_keras_state_between_reruns() is False
-    global_state.set_global_attribute("cifar_probe", 42)
-    script_runner._clean_problem_modules()  # what Streamlit calls after every script run
-    assert global_state.get_global_attribute("cifar_probe") == 42  # Keras' state untouched
-    global_state.set_global_attribute("cifar_probe", None)
-
-
-def test_the_app_itself_installs_the_keras_patch(app_env, monkeypatch):
-    # The test above installs the patch itself; this one leaves it to app.py.
-    from streamlit.runtime.scriptrunner import script_runner
-
-    from pages.ui_common import _clean_problem_modules_except_keras
-
-    cleaned: list[bool] = []  # Streamlit's own clean-up (clear_session) stands in here
-
-    def streamlit_clean_up() -> None:
-        cleaned.append(True)
-
-    monkeypatch.setattr(script_runner, "_clean_problem_modules", streamlit_clean_up)
-    at = open_app()
-    assert not at.exception, at.exception
-    assert script_runner._clean_problem_modules is _clean_problem_modules_except_keras
-    assert cleaned == []  # already the run that installed it ended with the patched clean-up
 
 
 def test_no_full_collection_after_every_script_run():

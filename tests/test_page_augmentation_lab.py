@@ -18,9 +18,9 @@ from cifar_core.augment_advice import describe_params
 from cifar_core.augment_code import to_code
 from cifar_core.augmentation import LESSON_PRESET, AugmentParams
 from cifar_core.images import MAX_UPLOAD_MB
-from pages.ui_common import AUGMENT_KEY
 from tests.conftest import open_app
 from tests.test_images import encode, noise_image, png_header_only
+from ui.common import AUGMENT_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = "pages/augmentation_lab.py"

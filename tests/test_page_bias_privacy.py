@@ -14,8 +14,8 @@ from streamlit.testing.v1 import AppTest
 from cifar_core import ethics as E
 from cifar_core import ethics_content as T
 from cifar_core.runs import PREDICTIONS_FILE, STATUS_FILE, RunStore
-from pages.ui_common import LATEST_RUN_KEY, get_store
 from tests.conftest import open_app
+from ui.common import LATEST_RUN_KEY, get_store
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = "pages/bias_privacy.py"
@@ -215,7 +215,7 @@ def test_quiz_feedback_explains_right_and_wrong_answers(empty_runs):
 def test_page_dependencies_import_without_tensorflow():
     code = (
         "import sys, cifar_core.ethics, cifar_core.ethics_content, cifar_core.charts, "
-        "cifar_core.runs, pages.ui_common; "
+        "cifar_core.runs, ui.common; "
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
     )
     result = subprocess.run(

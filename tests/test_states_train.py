@@ -233,7 +233,7 @@ def test_the_download_area_says_what_the_model_expects(app_env, trained_store, m
 
 @pytest.mark.slow
 def test_the_download_snippet_predicts_like_the_run(trained_store, sample_data, tmp_path):
-    from pages.run_views import predict_snippet
+    from ui.run_views import predict_snippet
 
     (info,) = trained_store.list_runs()
     run = trained_store.load(info.run_id)

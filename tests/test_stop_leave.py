@@ -14,9 +14,9 @@ import cifar_core.jobs as jobs_module
 from cifar_core.jobs import JobManager, wait_for
 from cifar_core.monitor import STOPPED, TRAINING
 from cifar_core.runs import RunStore
-from pages.run_views import STATUS_TEXT
-from pages.ui_common import JOB_KEY
 from tests.conftest import open_app, wait_until
+from ui.common import JOB_KEY
+from ui.run_views import STATUS_TEXT
 
 # 480 training images of 64 = 8 batches per epoch; 50 epochs so the run outlasts the clicks.
 SETTINGS = {"train_size": 600, "train_epochs": 50}

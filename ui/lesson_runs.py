@@ -7,8 +7,7 @@ import streamlit as st
 from cifar_core import lessons as L
 from cifar_core.runs import RunStoreError
 from cifar_core.training import TrainingJob
-from pages.run_views import duration, live_status
-from pages.ui_common import (
+from ui.common import (
     duration_text,
     get_data,
     get_manager,
@@ -16,6 +15,7 @@ from pages.ui_common import (
     request_training,
     watch_job,
 )
+from ui.run_views import duration, live_status
 
 
 def _jobs_key(key: str) -> str:

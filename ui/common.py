@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import sys
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -79,56 +78,6 @@ LESSON_STEPS = (
         "What changes when the images are faces — with evidence, and with your own model.",
     ),
 )
-
-
-def require_app_navigation() -> None:
-    """Make sure this page runs inside app.py's st.navigation, not as a bare script.
-
-    Call it first on every page. Until the first script run of a server process calls
-    st.navigation, Streamlit treats a folder named `pages/` as an old-style multipage app: a
-    first visitor who opens a direct link such as /train would get pages/train.py run on its
-    own, with a sidebar listing every file of the folder. This switches that mode off and
-    reruns once, so app.py's navigation takes over (same URL, same page: the URL paths are
-    the file stems, see LessonStep.url_path).
-
-    AppTest resets that mode before every run (and runs app.py's navigation itself), so
-    under AppTest this does nothing — a rerun there would drop the click being tested.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory and not st.config.get_option("global.appTest"):
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-def keep_keras_state_between_reruns() -> bool:
-    """Stop Streamlit from calling keras.backend.clear_session() after every script run.
-
-    Once Keras is imported, Streamlit's script runner clears the Keras session after each run
-    of each session (`_clean_problem_modules`), meant for apps that build models inside the
-    script. Here models are built and trained in worker threads, so that call would reset
-    Keras' global state and TensorFlow's kernel cache under a running training, and its full
-    garbage collection (a good part of a second of CPU once a model has been traced) runs
-    after every live-chart refresh of every open tab: with 20 students the training thread
-    got almost no CPU. This keeps the rest of that clean-up (closing matplotlib figures).
-
-    Returns:
-        True if the clean-up was replaced now, False if it already was or Streamlit has no
-        such function any more (tests/test_memory.py notices that).
-    """
-    from streamlit.runtime.scriptrunner import script_runner
-
-    original = getattr(script_runner, "_clean_problem_modules", None)
-    if original is None or original is _clean_problem_modules_except_keras:
-        return False
-    script_runner._clean_problem_modules = _clean_problem_modules_except_keras
-    return True
-
-
-def _clean_problem_modules_except_keras() -> None:
-    plt = sys.modules.get("matplotlib.pyplot")
-    if plt is not None:
-        plt.close("all")
 
 
 def available_steps() -> list[LessonStep]:

@@ -1,0 +1,135 @@
+"""The two workarounds of Streamlit internals, in one place, checked and loud when they fail.
+
+Both replace behaviour Streamlit has no public switch for. Each one checks that the private
+name it touches still exists, logs a warning saying what the student will see when it cannot
+apply, and warns once when the installed Streamlit is newer than the last version they were
+checked against (`CHECKED_STREAMLIT`). tests/test_compat.py exercises the real behaviour in a
+real server, so a Streamlit upgrade that breaks either fails the suite:
+
+* `keep_keras_state_between_reruns` (app.py, every run): Streamlit calls
+  `keras.backend.clear_session()` after every script run, under our training threads.
+* `require_app_navigation` (first line of every page): on a fresh server, a direct link to a
+  page runs `pages/<name>.py` as an old-style multipage app, outside app.py's navigation.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from importlib.metadata import version
+
+import streamlit as st
+
+log = logging.getLogger(__name__)
+
+# Streamlit versions whose internals these workarounds were read from and tested against: the
+# oldest the app supports (st.image(alt=) needs 1.65) and the newest checked.
+MIN_STREAMLIT = (1, 65)
+CHECKED_STREAMLIT = (1, 67)
+
+_warned: set[str] = set()
+
+
+def streamlit_version() -> tuple[int, int]:
+    """The installed Streamlit's (major, minor)."""
+    major, minor = version("streamlit").split(".")[:2]
+    return int(major), int(minor)
+
+
+def _warn_once(key: str, message: str) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        log.warning(message)
+
+
+def _check_version(workaround: str) -> None:
+    found = streamlit_version()
+    if found > CHECKED_STREAMLIT:
+        _warn_once(
+            f"{workaround}:newer",
+            f"{workaround}: Streamlit {found[0]}.{found[1]} is newer than "
+            f"{CHECKED_STREAMLIT[0]}.{CHECKED_STREAMLIT[1]}, the last version this workaround "
+            "was checked on; run tests/test_compat.py and update CHECKED_STREAMLIT in ui/compat.py.",
+        )
+    elif found < MIN_STREAMLIT:
+        _warn_once(
+            f"{workaround}:older",
+            f"{workaround}: Streamlit {found[0]}.{found[1]} is older than the app supports "
+            f"({MIN_STREAMLIT[0]}.{MIN_STREAMLIT[1]}); install the versions in requirements.txt.",
+        )
+
+
+def keep_keras_state_between_reruns() -> bool:
+    """Stop Streamlit from calling keras.backend.clear_session() after every script run.
+
+    Once Keras is imported, Streamlit's script runner clears the Keras session after each run
+    of each session (`script_runner._clean_problem_modules`), meant for apps that build models
+    inside the script. Here models are built and trained in worker threads, so that call
+    would reset Keras' global state and TensorFlow's kernel cache under a running training,
+    and its full garbage collection (a good part of a second of CPU once a model has been
+    traced) runs after every live-chart refresh of every open tab: with 20 students the
+    training thread got almost no CPU. This keeps the rest of that clean-up (closing
+    matplotlib figures).
+
+    Returns:
+        True if the clean-up was replaced now; False if it already was, or if it cannot be
+        (then a warning is logged: Streamlit renamed or removed the private function).
+    """
+    _check_version("keep_keras_state_between_reruns")
+    from streamlit.runtime.scriptrunner import script_runner
+
+    original = getattr(script_runner, "_clean_problem_modules", None)
+    if original is _clean_problem_modules_except_keras:
+        return False
+    if original is None:
+        _warn_once(
+            "keras:missing",
+            "keep_keras_state_between_reruns cannot apply: Streamlit "
+            f"{st.__version__} has no streamlit.runtime.scriptrunner.script_runner."
+            "_clean_problem_modules. If this Streamlit still clears the Keras session after "
+            "each script run, live charts will slow trainings down and may reset them; see "
+            "ui/compat.py and tests/test_compat.py.",
+        )
+        return False
+    script_runner._clean_problem_modules = _clean_problem_modules_except_keras
+    return True
+
+
+def _clean_problem_modules_except_keras() -> None:
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
+
+
+def require_app_navigation() -> None:
+    """Make sure this page runs inside app.py's st.navigation, not as a bare script.
+
+    Call it first on every page. Until the first script run of a server process calls
+    st.navigation, Streamlit treats a folder named `pages/` as an old-style multipage app
+    (`PagesManager.uses_pages_directory`): a first visitor who opens a direct link such as
+    /train would get pages/train.py run on its own, with a sidebar listing every file of the
+    folder. This switches that mode off and reruns once, so app.py's navigation takes over
+    (same URL, same page: the URL paths are the file stems, see LessonStep.url_path).
+
+    AppTest resets that mode before every run (and runs app.py's navigation itself), so
+    under AppTest (the `global.appTest` option it sets) this does nothing — a rerun there
+    would drop the click being tested. The option is read only in the rare run that finds
+    the old mode on.
+    """
+    _check_version("require_app_navigation")
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:
+        PagesManager = None  # noqa: N806
+    if PagesManager is None or not hasattr(PagesManager, "uses_pages_directory"):
+        _warn_once(
+            "pages:missing",
+            "require_app_navigation cannot apply: Streamlit "
+            f"{st.__version__} has no PagesManager.uses_pages_directory. A direct link to a "
+            "page on a fresh server may open it outside the app's navigation; see ui/compat.py "
+            "and tests/test_compat.py.",
+        )
+        return
+    if PagesManager.uses_pages_directory and not st.config.get_option("global.appTest"):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
