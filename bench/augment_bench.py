@@ -8,6 +8,8 @@ On the real CIFAR-10 sample, in one process:
     images/s = training images × epochs / the job's own fit time.
 The last line is `ratio=<augmented time per image / plain time per image>` (target ≤ 1.25);
 the preview target is ≤ 50 ms.
+
+Run from the repo root: `python -m bench.augment_bench [--train-size N] [--repeats N]`.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from _common import alternating, job_images_per_s, peak_rss_mb, sample_dir, spread
-
 from cifar_core import augment_view as V
 from cifar_core.augmentation import LESSON_PRESET, preview_grid
 from cifar_core.data import Cifar10, load_local
 from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig
+from harness.measure import alternating, job_images_per_s, peak_rss_mb, spread
+from harness.sample import sample_dir
 
 
 def median_ms(work: Callable[[], object], repeats: int) -> float:

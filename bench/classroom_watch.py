@@ -6,14 +6,14 @@ cheap. This measures what N watchers add. Per scenario, two phases, each on a FR
 `streamlit run` (127.0.0.1) with an empty runs folder, so the run is trained, not reused:
 
 * alone: one headless Chromium tab opens /train and presses Train with the form's defaults;
-* class: the same tab plus N-1 light clients (tests/st_client.py: Streamlit's own websocket
+* class: the same tab plus N-1 light clients (harness/st_client.py: Streamlit's own websocket
   protocol, polling `run_every` fragments on the frontend's timer, so they load the server
   like tabs; 29 Chromium tabs would measure Chromium on 2 cores) open /train; all press Train
   at about the same moment with the same defaults (they attach to the tab's run) and keep
   polling until their result is on screen.
 
 Timed: click → the result on screen in the tab ("Finished." in the Training section and the
-"Test accuracy" metric, as bench/classroom_load.py's page watcher sees it), split at the run
+"Test accuracy" metric, as harness/classroom_load.py's page watcher sees it), split at the run
 folder's status.json times (created, saved), and the saved run's `train_seconds`
 (result.json). Measured: the server's CPU seconds from the click to the last result (the run
 is the same in both phases, so the difference is what watching costs), its peak RSS (VmHWM),
@@ -23,7 +23,7 @@ Scenarios (settings through CIFAR_PRESET, so every session's form starts at them
 Train click suffices; "default" sets none):
   default — the app's defaults on the real sample: deep, 5,000 images (4,000 train + 1,000
             validation), 5 epochs, batch 128, RMSprop 0.001, seed 42;
-  long    — the full-size tiled set (bench/fullsize.py, 50,000 + 10,000): 10,000 images
+  long    — the full-size tiled set (harness/fullsize.py, 50,000 + 10,000): 10,000 images
             (8,000 + 2,000), 2 epochs, batch 32.
 --quick shrinks both (default: 1,000 images × 2 epochs; long: 2,000 × 1, batch 32).
 
@@ -31,6 +31,9 @@ Prints per scenario both phases and a summary; the LAST line is
 `watchers=<N> slowdown=<class time / alone time>` of the worse scenario (the line before says
 which). Target ≤ 1.15. Bounded by a global deadline; always stops servers and the browser.
 Figures are noisy on a shared 2-core machine: the machine's busy share is printed.
+
+Run from the repo root: `python -m bench.classroom_watch [--watchers 30] [--scenario
+default|long|both] [--quick]`.
 """
 
 from __future__ import annotations
@@ -41,7 +44,6 @@ import json
 import os
 import resource
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -49,25 +51,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, as _common does
-
-from bench._common import sample_dir  # noqa: E402
-from bench.classroom_load import (  # noqa: E402
-    WATCHER_JS,
-    _cpu_seconds,
-    _descendants,
-    _machine_busy_ticks,
-    server_errors,
-)
-from bench.fullsize import fullsize_dir  # noqa: E402
-from bench.st_client_check import TabFrames, process_cpu  # noqa: E402
-from tests.browser_util import (  # noqa: E402
-    launch_browser,
-    peak_rss_mb,
-    streamlit_process,
-    wait_for_app,
-)
-from tests.st_client import ClientError, LoopThread, Stats, StClient, run_in_loop  # noqa: E402
+from harness.browser import launch_browser, peak_rss_mb, streamlit_process, wait_for_app
+from harness.classroom_load import WATCHER_JS, server_errors
+from harness.fullsize import fullsize_dir
+from harness.proc import descendants, machine_busy_ticks, process_cpu
+from harness.sample import sample_dir
+from harness.st_client import ClientError, LoopThread, Stats, StClient, TabFrames, run_in_loop
 
 TARGET = 1.15
 MAX_WATCHERS = 60
@@ -212,10 +201,10 @@ def traffic(stats: Stats, seconds: float) -> tuple[float, float, float]:
 
 def browser_cpu() -> float:
     total = 0.0
-    for pid in _descendants(os.getpid()):
+    for pid in descendants(os.getpid()):
         try:
             if b"chrom" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                total += _cpu_seconds(pid)
+                total += process_cpu(pid)
         except OSError:
             continue
     return total
@@ -271,7 +260,7 @@ def run_phase(
         # A full rerun of each session just happened; let it settle before measuring.
         page.wait_for_timeout(1000)
         busy0, cpu0, bench0, browser0 = (
-            _machine_busy_ticks(), process_cpu(proc.pid), self_cpu(), browser_cpu()
+            machine_busy_ticks(), process_cpu(proc.pid), self_cpu(), browser_cpu()
         )  # fmt: skip
         frames0 = frames.counts()
 
@@ -314,7 +303,7 @@ def run_phase(
         phase.server_cpu_s = process_cpu(proc.pid) - cpu0
         phase.bench_cpu_s = self_cpu() - bench0
         phase.browser_cpu_s = browser_cpu() - browser0
-        busy1 = _machine_busy_ticks()
+        busy1 = machine_busy_ticks()
         phase.machine_busy = (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1])
         phase.peak_rss_mb = peak_rss_mb(proc.pid)
         if tab_done_at is not None:

@@ -16,6 +16,8 @@ around `model.fit` alone, repeated and alternated with nothing else running.
 
 Prints the phases the app measured, each figure and, last, `click_to_result_ratio=<warm
 click-to-result / plain fit>` (target ≤ 1.3).
+
+Run from the repo root: `python -m bench.click_to_result [--repeats N]`.
 """
 
 from __future__ import annotations
@@ -23,15 +25,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import sample_dir
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.browser_util import launch_browser, open_app_page, streamlit_process  # noqa: E402
+from harness.browser import launch_browser, open_app_page, streamlit_process
+from harness.sample import sample_dir
 
 RESULT_TIMEOUT_MS = 600_000
 WARM_TIMEOUT_S = 180

@@ -9,28 +9,21 @@ libtensorflow: the home page must not import TensorFlow (~550 MB, ~2.5 s).
 
 Prints each repeat and the medians of: process start → health ok, process start → first
 render, navigation start → rendered; the last line is `first_render_s=<median>` (target ≤ 3).
+
+Run from the repo root: `python -m bench.cold_start [--repeats N]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, as _common does
-
-from bench._common import sample_dir  # noqa: E402
-from tests.browser_util import (  # noqa: E402
-    APP_IDLE,
-    launch_browser,
-    maps_contain,
-    rss_mb,
-    streamlit_process,
-)
+from harness.browser import APP_IDLE, launch_browser, maps_contain, rss_mb, streamlit_process
+from harness.sample import sample_dir
 
 HEALTH_POLL_S = 0.02
 RENDER_TIMEOUT_MS = 60_000

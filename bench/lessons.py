@@ -5,6 +5,8 @@ configs sharing one run) on a fresh job manager and run store; its time is from 
 until every run is saved. Prints each experiment's runs, its time, whether it showed its claim
 and the numbers; the last line is `lessons_shown=<shown>/<all> slowest_s=<seconds>` (target:
 all shown, each ≤ 120 s on 2 cores).
+
+Run from the repo root: `python -m bench.lessons`.
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ from __future__ import annotations
 import tempfile
 import time
 
-from _common import sample_dir
-
 from cifar_core import lessons as L
 from cifar_core.data import load_local
 from cifar_core.jobs import JobManager, wait_for
 from cifar_core.precision import precision_for
 from cifar_core.runs import RunStore
+from harness.sample import sample_dir
 
 
 def main() -> None:

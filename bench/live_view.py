@@ -21,7 +21,7 @@ validation values, a smaller last batch, ~0.07 s per batch of 32 on its clock), 
              does, for reference); first = the first poll after the import-time warm-up; new =
              a new chart_version every poll; same = nothing new; max = worst of first, new, same
 
-Run: `python bench/live_view.py` (add `--repeats N` for more polls). The last line is
+Run: `python -m bench.live_view` (add `--repeats N` for more polls). The last line is
 `ms_at_62500=<n>`: the worst per-poll ms of that panel at 62,500 batches, over the first poll
 (after the templates' warm-up, as on a server) and all new-version and nothing-new polls.
 """
@@ -38,8 +38,6 @@ import tempfile
 import time
 import types
 from pathlib import Path
-
-from _common import REPO  # noqa: F401  (puts the repo on sys.path)
 
 from cifar_core import live_view as LV
 from cifar_core.charts import training_curve

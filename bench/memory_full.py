@@ -10,9 +10,12 @@ app's Stop mechanism. The last line is `peak_rss_mb=<n>` (target ≤ 1200).
 
 `--server` measures the whole server instead: a real `streamlit run` of the app (Streamlit,
 the pages, the warm-up, TensorFlow) on the sample tiled to the full 50,000 + 10,000 images
-(bench/fullsize.py), a headless Chromium that opens the Train page, sets the training-set
+(harness/fullsize.py), a headless Chromium that opens the Train page, sets the training-set
 size and presses Train; after `--steps` batches the server's peak resident memory (VmHWM of
 its process) is read. Last line: `server_peak_rss_mb=<n>` (target ≤ 1200).
+
+Run from the repo root: `python -m bench.memory_full [--server] [--steps N] [--train-size N]
+[--queued N]`.
 """
 
 from __future__ import annotations
@@ -22,35 +25,25 @@ import tempfile
 import time
 
 import numpy as np
-from _common import peak_rss_mb
 
 from cifar_core.constants import CLASS_NAMES
 from cifar_core.data import Cifar10
 from cifar_core.jobs import JobManager, wait_for
 from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig, TrainingJob
+from harness.measure import peak_rss_mb
 
 
 def server_peak_mb(train_size: int, steps: int) -> float:
     """Peak RSS of a real app server training the deep net on the full-size set (see --server)."""
     import re
-    import sys
-    from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from playwright.sync_api import sync_playwright
 
-    from bench.fullsize import fullsize_dir
     from cifar_core import constants as C
-    from tests.browser_util import (
-        launch_browser,
-        open_app_page,
-        set_slider,
-        streamlit_process,
-    )
-    from tests.browser_util import (
-        peak_rss_mb as process_peak_mb,
-    )
+    from harness.browser import launch_browser, open_app_page, set_slider, streamlit_process
+    from harness.browser import peak_rss_mb as process_peak_mb
+    from harness.fullsize import fullsize_dir
 
     with fullsize_dir() as folder, tempfile.TemporaryDirectory() as runs:
         env = {"CIFAR10_DIR": str(folder), "CIFAR_RUNS_DIR": runs, "CIFAR_WARMUP": "1"}

@@ -6,7 +6,7 @@ untracked ones git does not ignore, so new tests count before they are committed
 `mutmut run` plants one small bug at a time (a flipped comparison, a changed constant, a
 dropped argument…) and runs those tests against it; a mutant is killed when a test fails.
 Slow (minutes to hours per group: tests that train a network run once per mutant), so it runs
-outside CI: `python bench/mutation.py [--only "upload decoding"]`.
+outside CI: `python -m bench.mutation [--only "upload decoding"]`.
 
 Prints per group: killed / total, survived, mutants no test reaches, timeouts, and the score
 (killed / (total − skipped)); the surviving mutants' names are written to
@@ -25,13 +25,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from harness.sample import sample_dir
+
 REPO = Path(__file__).resolve().parents[1]
 
 
 def cifar_dir() -> Path:
-    """The real CIFAR-10 sample the tests read: $CIFAR10_DIR, else ../shared/… (as conftest)."""
-    default = REPO.parent / "shared" / "cifar10-sample" / "cifar-10-batches-py"
-    return Path(os.environ.get("CIFAR10_DIR") or default).resolve()
+    """The real CIFAR-10 sample the tests read (harness.sample), as an absolute path."""
+    return sample_dir().resolve()
 
 
 # group → (modules to mutate, tests that cover them)
@@ -86,7 +87,7 @@ def mutmut_config(modules: list[str], tests: list[str]) -> str:
         'source_paths = ["cifar_core"]\n'
         f"only_mutate = {json.dumps(modules)}\n"
         f"pytest_add_cli_args_test_selection = {json.dumps(existing)}\n"
-        'also_copy = ["pages", "app.py", "bench", ".streamlit"]\n'
+        'also_copy = ["pages", "app.py", "bench", "harness", ".streamlit"]\n'
     )
 
 

@@ -13,6 +13,8 @@ one longer run per network and precision (same seed) also prints their test accu
 
 Last line: `deep_bf16_speedup=<bfloat16 / float32 training images/s>` (target ≥ 1.7 on a CPU
 with bfloat16 arithmetic).
+
+Run from the repo root: `python -m bench.precision [--repeats N] [--accuracy]`.
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ import os
 import statistics
 import tempfile
 
-from _common import alternating, sample_dir, spread
-
 from cifar_core import constants as C
 from cifar_core import precision
 from cifar_core.data import load_local
 from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig
+from harness.measure import alternating, spread
+from harness.sample import sample_dir
 
 
 def forced(value: str) -> None:

@@ -7,6 +7,8 @@ sample: (a) computing them with the app's own `predict_probs` for each lesson ne
 from the run store, as the page does. Untrained weights: the arithmetic is the same.
 
 The last line is `predict_test_s=<slowest cold computation>` (target ≤ 3 on 2 cores).
+
+Run from the repo root: `python -m bench.predict_test_split [--repeats N]`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import tempfile
 import time
 
 import numpy as np
-from _common import peak_rss_mb, sample_dir
+
+from harness.measure import peak_rss_mb
+from harness.sample import sample_dir
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
-"""Bench: the light client (tests/st_client.py) loads the server like a Chromium tab.
+"""Bench: the light client (harness/st_client.py) loads the server like a Chromium tab.
 
-`python bench/st_client_check.py` (compare()) starts a server and a long training on the
+`python -m bench.st_client_check` (compare()) starts a server and a long training on the
 full-size set, then, in turns, lets nobody, one Chromium tab and one light client watch it
 (each opens /train and presses Train, so it attaches to the run and polls the live panel), and
 prints for each 30 s window the server's CPU outside the training threads (ServingCpu), the
@@ -22,44 +22,15 @@ script work per poll — what costs the server — is the same.
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, as _common does
-
-from tests.st_client import FRAGMENT_FINISHED, StClient, run_in_loop  # noqa: E402
+from harness.proc import process_cpu, thread_cpu
+from harness.st_client import StClient, TabFrames, run_in_loop
 
 STALL_CORES = 0.3  # a training server below this over 10 s is not training
-
-
-def thread_cpu(pid: int) -> dict[int, float]:
-    """CPU seconds (user + system) of each live thread of a process, by thread id."""
-    import os
-
-    tick = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # the thread just ended
-        out[int(task.name)] = (int(fields[11]) + int(fields[12])) / tick
-    return out
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds of a whole process so far (ended threads included)."""
-    import os
-
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class ServingCpu:
@@ -154,40 +125,6 @@ class Window:
         return self.slowest_cores < STALL_CORES
 
 
-class TabFrames:
-    """Counts a Chromium page's websocket frames (Playwright events), like Stats does."""
-
-    def __init__(self, page: Any) -> None:
-        self.msgs_in = self.bytes_in = self.msgs_out = self.fragment_runs = self.refs_in = 0
-        self.cached_reported = 0
-        page.on("websocket", self._on_socket)
-
-    def _on_socket(self, ws: Any) -> None:
-        ws.on("framereceived", self._received)
-        ws.on("framesent", self._sent)
-
-    def _received(self, payload: bytes | str) -> None:
-        data = payload if isinstance(payload, bytes) else payload.encode()
-        self.msgs_in += 1
-        self.bytes_in += len(data)
-        msg = ForwardMsg()
-        msg.ParseFromString(data)
-        if msg.WhichOneof("type") == "script_finished" and msg.script_finished == FRAGMENT_FINISHED:
-            self.fragment_runs += 1
-        elif msg.WhichOneof("type") == "ref_hash":
-            self.refs_in += 1
-
-    def _sent(self, payload: bytes | str) -> None:
-        self.msgs_out += 1
-        back = BackMsg()
-        back.ParseFromString(payload if isinstance(payload, bytes) else payload.encode())
-        if back.WhichOneof("type") == "rerun_script":
-            self.cached_reported = len(back.rerun_script.cached_message_hashes)
-
-    def counts(self) -> tuple[int, int, int, int, int]:
-        return self.msgs_in, self.bytes_in, self.msgs_out, self.fragment_runs, self.refs_in
-
-
 def compare(
     window_s: float = 30.0, rounds: int = 2, settle_s: float = 4.0, log=print
 ) -> list[Window]:
@@ -203,8 +140,8 @@ def compare(
 
     from playwright.sync_api import sync_playwright
 
-    from bench.fullsize import fullsize_dir
-    from tests.browser_util import launch_browser, streamlit_process, wait_for_app
+    from harness.browser import launch_browser, streamlit_process, wait_for_app
+    from harness.fullsize import fullsize_dir
 
     # On the full-size set: 16,000 × 30 image-passes outlast the comparison (each window
     # checks that the run is still training). The windows start in epoch 2: the end of the

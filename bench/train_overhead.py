@@ -4,6 +4,8 @@ Same model, same real CIFAR-10 sample images, same epochs and batch size, in one
 alternating (a) plain `model.fit` on float32 arrays with validation_split, as the notebook
 does, and (b) the app's TrainingJob (uint8 gathered per batch, live callback, monitor).
 Prints images/s of each and the peak RSS; the last line is `ratio=<b/a>` (target ≥ 0.95).
+
+Run from the repo root: `python -m bench.train_overhead [--model shallow] [--repeats N]`.
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ import statistics
 import tempfile
 import time
 
-from _common import alternating, job_images_per_s, peak_rss_mb, sample_dir, spread
-
 from cifar_core.data import load_local
 from cifar_core.precision import precision_for
 from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig, build_compiled
+from harness.measure import alternating, job_images_per_s, peak_rss_mb, spread
+from harness.sample import sample_dir
 
 
 def plain_fit(data, config: TrainConfig) -> float:

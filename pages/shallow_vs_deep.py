@@ -34,26 +34,22 @@ from cifar_core.lessons import NOT_SHOWN_HERE
 from cifar_core.look_inside import upscale
 from cifar_core.models import CONV_STRIDE_NOTE, count_mult_adds, count_params, layer_table
 from cifar_core.runs import MODEL_FILE, Run, RunStore, RunStoreError
-from cifar_core.training import TrainConfig, TrainingJob
+from cifar_core.training import TrainingJob
 from ui import run_views
 from ui.common import (
-    AUGMENT_KEY,
     LATEST_RUN_KEY,
     budget_ui,
     get_data,
     get_manager,
     get_store,
-    keep_widget_values,
-    nearest,
     request_training,
-    save_widget_values,
     session_owner,
-    teacher_preset,
     unwatch_job,
     watch_job,
 )
 from ui.compat import require_app_navigation
 from ui.lesson_runs import see_it
+from ui.train_form import SVD_FORM, train_form
 
 if TYPE_CHECKING:  # TensorFlow is imported only when a section needs a model
     import keras
@@ -63,7 +59,6 @@ require_app_navigation()
 JOBS_KEY = "svd_jobs"  # the (shallow, deep) TrainingJobs this session started or joined
 WATCH_KEY = "svd_watch"  # this session's watch of those two jobs (ui.common.watch_job)
 LEFT_KEY = "svd_left"  # id of the job pair this session stopped or left
-SETTINGS_KEY = "svd_settings"  # the shared-config widgets' values, kept between pages
 HANDLED_KEY = "svd_handled_jobs"  # id of the job pair whose end we already reacted to
 PENDING_KEY = "svd_pending_pair"  # run ids to select in the pickers on the next full run
 RUN_KEYS = ("svd_run_a", "svd_run_b")  # the two run pickers
@@ -134,53 +129,6 @@ def architectures_ui() -> None:
 # --- 2. Run both ------------------------------------------------------------------------------
 
 
-# One shared budget for both networks (the teacher's preset, if any, sets the defaults).
-def shared_config_ui(n_available: int) -> tuple[TrainConfig, TrainConfig]:
-    d = {**TrainConfig().to_dict(), **teacher_preset()}
-    first_visit = {
-        "svd_train_size": min(int(d["train_size"]), n_available),
-        "svd_epochs": int(d["epochs"]),
-        "svd_batch": nearest(C.BATCH_SIZES, d["batch_size"]),
-        "svd_optimizer": d["optimizer"],
-        "svd_lr": nearest(C.LEARNING_RATES, d["learning_rate"]),
-        "svd_seed": int(d["seed"]),
-        "svd_augment": False,
-    }
-    keep_widget_values(SETTINGS_KEY, first_visit)  # kept while the student is on other pages
-    left, right = st.columns(2)
-    train_size = left.slider(
-        "Training images (20% of them are held out for validation)",
-        min_value=C.TRAIN_SIZE_MIN,
-        max_value=n_available,
-        step=C.TRAIN_SIZE_STEP,
-        key="svd_train_size",
-    )
-    epochs = left.slider("Epochs", C.EPOCHS_MIN, C.EPOCHS_MAX, key="svd_epochs")
-    batch_size = left.select_slider("Batch size", C.BATCH_SIZES, key="svd_batch")
-    optimizer = right.selectbox(
-        "Optimizer", C.OPTIMIZERS, format_func=C.OPTIMIZER_LABELS.get, key="svd_optimizer"
-    )
-    learning_rate = right.select_slider("Learning rate", C.LEARNING_RATES, key="svd_lr")
-    seed = right.number_input("Seed", min_value=0, max_value=2**31 - 1, key="svd_seed")
-    augment = None
-    lab_settings = st.session_state.get(AUGMENT_KEY)
-    if lab_settings and right.toggle(
-        "Augment both with the Augmentation lab's settings", key="svd_augment"
-    ):
-        augment = dict(lab_settings)
-    save_widget_values(SETTINGS_KEY, first_visit)
-    shared = {
-        "train_size": int(train_size),
-        "epochs": int(epochs),
-        "batch_size": int(batch_size),
-        "optimizer": optimizer,
-        "learning_rate": float(learning_rate),
-        "seed": int(seed),
-        "augment": augment,
-    }
-    return TrainConfig(model="shallow", **shared), TrainConfig(model="deep", **shared)
-
-
 def stop_both(jobs: list[TrainingJob]) -> None:
     # Stops each job only if no other session watches it; otherwise this session leaves it.
     for job in jobs:
@@ -247,7 +195,10 @@ def run_both_ui(data: Cifar10 | None, store: RunStore, manager: JobManager) -> N
     if data is None:
         st.caption("Training needs the CIFAR-10 images, which could not be loaded (see above).")
         return
-    shallow, deep = shared_config_ui(len(data.x_train))
+    configs = train_form(SVD_FORM, len(data.x_train))
+    if not configs:
+        return
+    shallow, deep = configs
     n_train, n_val = shallow.split_sizes()
     st.caption(
         f"Both networks get the same {n_train:,} training and {n_val:,} validation images, "

@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cifar_core import constants as C
 from cifar_core.models import CONV_STRIDE_NOTE, layer_table
 from cifar_core.runs import DAMAGED, RunStoreError
-from cifar_core.training import TrainConfig, TrainingJob
+from cifar_core.training import TrainingJob
 from ui import run_views
 from ui.common import (
-    AUGMENT_KEY,
     JOB_KEY,
     LATEST_RUN_KEY,
-    available_steps,
     budget_ui,
     get_data,
     get_manager,
     get_store,
-    keep_widget_values,
-    nearest,
     request_training,
-    save_widget_values,
     session_owner,
-    teacher_preset,
     unwatch_job,
     watch_job,
 )
 from ui.compat import require_app_navigation
+from ui.train_form import TRAIN_FORM, train_form
 
 require_app_navigation()
 
@@ -50,96 +44,6 @@ data = get_data()
 if data is None:
     st.stop()
 store, manager = get_store(), get_manager()
-
-
-SETTINGS_KEY = "train_settings"  # the widgets' values, kept while the student is elsewhere
-
-
-# Controls: returns the TrainConfig the student chose.
-def config_ui(n_available: int, preset: dict) -> TrainConfig:
-    d = {**TrainConfig().to_dict(), **preset}  # the teacher's preset, if any, sets the defaults
-    first_visit = {
-        "train_model": d["model"],
-        "train_size": min(int(d["train_size"]), n_available),
-        "train_epochs": int(d["epochs"]),
-        "train_batch": nearest(C.BATCH_SIZES, d["batch_size"]),
-        "train_optimizer": d["optimizer"],
-        "train_lr": nearest(C.LEARNING_RATES, d["learning_rate"]),
-        "train_seed": int(d["seed"]),
-        "train_augment": True,
-    }
-    keep_widget_values(SETTINGS_KEY, first_visit)
-    left, right = st.columns(2)
-    model = left.radio(
-        "Network",
-        C.MODEL_NAMES,
-        format_func=C.MODEL_LABELS.get,
-        horizontal=True,
-        key="train_model",
-    )
-    train_size = left.slider(
-        "Training images (20% of them are held out for validation)",
-        min_value=C.TRAIN_SIZE_MIN,
-        max_value=n_available,
-        step=C.TRAIN_SIZE_STEP,
-        key="train_size",
-    )
-    epochs = left.slider(
-        "Epochs (passes over the training images)",
-        C.EPOCHS_MIN,
-        C.EPOCHS_MAX,
-        key="train_epochs",
-    )
-    batch_size = right.select_slider("Batch size", C.BATCH_SIZES, key="train_batch")
-    optimizer = right.selectbox(
-        "Optimizer",
-        C.OPTIMIZERS,
-        format_func=C.OPTIMIZER_LABELS.get,
-        key="train_optimizer",
-    )
-    learning_rate = right.select_slider("Learning rate", C.LEARNING_RATES, key="train_lr")
-    seed = right.number_input(
-        "Seed (same seed + same settings → same result)",
-        min_value=0,
-        max_value=2**31 - 1,
-        key="train_seed",
-    )
-    augment = augmentation_ui()
-    save_widget_values(SETTINGS_KEY, first_visit)
-    return TrainConfig(
-        augment=augment,
-        model=model,
-        train_size=int(train_size),
-        epochs=int(epochs),
-        batch_size=int(batch_size),
-        optimizer=optimizer,
-        learning_rate=float(learning_rate),
-        seed=int(seed),
-    )
-
-
-# Augmentation: the Augmentation lab's settings, if the student handed some over.
-def augmentation_ui() -> dict | None:
-    stored = st.session_state.get(AUGMENT_KEY)
-    lab = next((s for s in available_steps() if s.url_path == "augmentation_lab"), None)
-    if not stored:
-        if lab:
-            st.page_link(
-                lab.path,
-                label="Want augmentation? Set it up in the Augmentation lab first.",
-                icon=lab.icon,
-            )
-        return None
-    use = st.toggle(
-        "Augment the training images with the Augmentation lab's settings", key="train_augment"
-    )
-    changed = ", ".join(f"{k}={v}" for k, v in stored.items() if v not in (0, 0.0, False, None))
-    st.caption(
-        f"Settings from the lab: {changed or 'none (identity)'}. Each training batch gets new "
-        "random transforms drawn exactly as in the lab's preview; validation and test images "
-        "are never augmented."
-    )
-    return stored if use else None
 
 
 # The chosen network's layers, as a table, with the Conv2D(64, 3, 3) note where it applies.
@@ -218,25 +122,24 @@ def live_panel(poll_seconds: float | None = None) -> None:
             (st.success if snap.status == "finished" else st.info)(message + where)
 
 
-preset = teacher_preset()
-if preset:
-    st.info("Your teacher set the starting values of these settings for this class.", icon="🧑‍🏫")
-config = config_ui(len(data.x_train), preset)
-architecture_ui(config.model)
-n_train, n_val = config.split_sizes()
-st.caption(
-    f"{n_train:,} images train the network; {n_val:,} are held out to measure validation "
-    f"accuracy after each epoch; all {len(data.x_test):,} test images score it at the end. "
-    "Same seed and settings give the same result on the same machine; another machine or "
-    "TensorFlow version can differ slightly, because parallel CPU arithmetic may add numbers "
-    "in a different order."
-)
-
-allowed = budget_ui([config], manager)
+configs = train_form(TRAIN_FORM, len(data.x_train))
+allowed = False
+if configs:
+    [config] = configs
+    architecture_ui(config.model)
+    n_train, n_val = config.split_sizes()
+    st.caption(
+        f"{n_train:,} images train the network; {n_val:,} are held out to measure validation "
+        f"accuracy after each epoch; all {len(data.x_test):,} test images score it at the end. "
+        "Same seed and settings give the same result on the same machine; another machine or "
+        "TensorFlow version can differ slightly, because parallel CPU arithmetic may add "
+        "numbers in a different order."
+    )
+    allowed = budget_ui(configs, manager)
 job = st.session_state.get(JOB_KEY)
 busy = job is not None and not job.monitor.snapshot().is_final
 if st.button("Train", type="primary", disabled=busy or not allowed, key="train_start"):
-    started = request_training([config], data, store, manager)
+    started = request_training(configs, data, store, manager)
     if started:
         [(job, attached)] = started
         st.session_state[JOB_KEY] = job

@@ -9,18 +9,13 @@ import pytest
 
 from cifar_core.data import Cifar10, load_local
 from cifar_core.runs import RunStore
+from harness.sample import sample_dir
 
 REPO = Path(__file__).resolve().parents[1]
 # No background warm-up (cifar_core/warmup.py) in the test process and the servers it starts:
 # it would import TensorFlow and calibrate while other tests time things. The tests of the
 # warm-up turn it on for their own server.
 os.environ.setdefault("CIFAR_WARMUP", "0")
-DEFAULT_SAMPLE = REPO.parent / "shared" / "cifar10-sample" / "cifar-10-batches-py"
-
-
-def sample_dir() -> Path:
-    """The real CIFAR-10 sample: $CIFAR10_DIR (as .ci/run sets it), else ../shared/…"""
-    return Path(os.environ.get("CIFAR10_DIR") or DEFAULT_SAMPLE)
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +91,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     Before any fixture, so no server starts for a test that cannot run.
     """
     if item.get_closest_marker("browser") is not None:
-        from tests.browser_util import require_chromium
+        from harness.browser import require_chromium
 
         require_chromium()
 

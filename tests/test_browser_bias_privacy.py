@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cifar_core import ethics as E
-from tests.browser_util import launch_browser, open_app_page, streamlit_server, wait_for_app
+from harness.browser import launch_browser, open_app_page, streamlit_server, wait_for_app
 from tests.conftest import sample_dir
 from ui.common import LESSON_STEPS
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_util import launch_browser, set_slider, streamlit_server, wait_for_app
+from harness.browser import launch_browser, set_slider, streamlit_server, wait_for_app
 from tests.conftest import sample_dir
 
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_util import (
+from harness.browser import (
     launch_browser,
     open_app_page,
     set_slider,

@@ -1,6 +1,6 @@
 """A small classroom in real browsers: several sessions at once, some pressing Train, none lost.
 
-The reduced form of bench/classroom_load.py (run it for the full 20-student figures).
+The reduced form of `python -m bench.classroom_load` (run it for the full 20-student figures).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("playwright.sync_api")
 
-from bench.classroom_load import report, run_load  # noqa: E402
+from harness.classroom_load import report, run_load  # noqa: E402
 
 SESSIONS = 6
 TRAINERS = 4  # 2 on identical settings (same seed), 2 with their own seed

@@ -1,9 +1,9 @@
 """Cold start in a real browser: the home page renders without TensorFlow in the server.
 
 `import tensorflow` costs ~2.5 s and ~550 MB; a student who only opens the lesson must not
-pay for it (bench/cold_start.py times the whole cold start). Afterwards the server's warm-up
-gets TensorFlow, the data and the precision ready in the background, before anyone clicks
-Train (bench/click_to_result.py times what that saves).
+pay for it (`python -m bench.cold_start` times the whole cold start). Afterwards the server's
+warm-up gets TensorFlow, the data and the precision ready in the background, before anyone
+clicks Train (`python -m bench.click_to_result` times what that saves).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_util import (
+from harness.browser import (
     APP_IDLE,
     launch_browser,
     maps_contain,

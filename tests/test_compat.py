@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_util import REPO, launch_browser, open_app_page, streamlit_server
+from harness.browser import REPO, launch_browser, open_app_page, streamlit_server
+from harness.st_client import StClient
 from tests.conftest import open_app, sample_dir
-from tests.st_client import StClient
 from ui import compat
 from ui.common import LESSON_STEPS
 

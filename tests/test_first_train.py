@@ -1,9 +1,9 @@
 """Issue 10: the first Train after a server start must not freeze the other students.
 
 A real `streamlit run app.py`, started with the repository's own .streamlit/config.toml (no
-command-line override, unlike tests/browser_util.streamlit_process, which turns the file
+command-line override, unlike harness.browser.streamlit_process, which turns the file
 watcher off and so could never see this), driven by three sessions over the real websocket
-(tests/st_client.py, no Chromium): one student on the Augmentation lab moving the rotation
+(harness/st_client.py, no Chromium): one student on the Augmentation lab moving the rotation
 slider back and forth, one pressing Train on a fresh server, and one pressing Train a moment
 later, while TensorFlow imports. From the first click until the run is saved (TensorFlow's
 import, the model build, the first fit steps, the checkpoint, evaluation, saving) every lab
@@ -37,9 +37,9 @@ from pathlib import Path
 import pytest
 
 from cifar_core.runs import RunStore
-from tests.browser_util import REPO, free_port, is_streamlit_server, wait_for_health
+from harness.browser import REPO, free_port, is_streamlit_server, wait_for_health
+from harness.st_client import StClient
 from tests.conftest import sample_dir
-from tests.st_client import StClient
 
 pytest.importorskip("websockets")  # StClient's socket
 

@@ -1,6 +1,6 @@
-"""Real-browser test helpers: `streamlit run` on a free port, and Debian's headless Chromium.
+"""A real server and a real browser: `streamlit run` on a free port, Debian's headless Chromium.
 
-Used by the tests marked `browser`:
+Used by the tests marked `browser` (and by the benches):
 
     with streamlit_server({"CIFAR_RUNS_DIR": str(tmp_path)}) as base_url, sync_playwright() as p:
         browser = launch_browser(p)

@@ -55,7 +55,9 @@ until the server finished the run it asked for, e.g.
 
 `run_in_loop` runs many clients from synchronous code (e.g. next to Playwright's sync API).
 
-Evidence that it loads the server like a tab: bench/st_client_check.py.
+`TabFrames` counts a Chromium tab's websocket frames (Playwright) the way `Stats` counts this
+client's, to compare the two. Evidence that the client loads the server like a tab:
+`python -m bench.st_client_check`.
 """
 
 from __future__ import annotations
@@ -685,3 +687,40 @@ def run_in_loop() -> Iterator[LoopThread]:
         yield loop
     finally:
         loop.close()
+
+
+# --- a Chromium tab's frames, counted like a client's -------------------------------------------
+
+
+class TabFrames:
+    """Counts a Chromium page's websocket frames (Playwright events), like Stats does."""
+
+    def __init__(self, page: Any) -> None:
+        self.msgs_in = self.bytes_in = self.msgs_out = self.fragment_runs = self.refs_in = 0
+        self.cached_reported = 0
+        page.on("websocket", self._on_socket)
+
+    def _on_socket(self, ws: Any) -> None:
+        ws.on("framereceived", self._received)
+        ws.on("framesent", self._sent)
+
+    def _received(self, payload: bytes | str) -> None:
+        data = payload if isinstance(payload, bytes) else payload.encode()
+        self.msgs_in += 1
+        self.bytes_in += len(data)
+        msg = ForwardMsg()
+        msg.ParseFromString(data)
+        if msg.WhichOneof("type") == "script_finished" and msg.script_finished == FRAGMENT_FINISHED:
+            self.fragment_runs += 1
+        elif msg.WhichOneof("type") == "ref_hash":
+            self.refs_in += 1
+
+    def _sent(self, payload: bytes | str) -> None:
+        self.msgs_out += 1
+        back = BackMsg()
+        back.ParseFromString(payload if isinstance(payload, bytes) else payload.encode())
+        if back.WhichOneof("type") == "rerun_script":
+            self.cached_reported = len(back.rerun_script.cached_message_hashes)
+
+    def counts(self) -> tuple[int, int, int, int, int]:
+        return self.msgs_in, self.bytes_in, self.msgs_out, self.fragment_runs, self.refs_in

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import browser_util
-from tests.browser_util import CHROMIUM_HINT, on_ci, require_chromium
+from harness import browser
+from harness.browser import CHROMIUM_HINT, on_ci, require_chromium
 from tests.conftest import REPO
 
 
@@ -58,7 +58,7 @@ def test_a_file_that_cannot_run_counts_as_missing(fake_chromium):
 
 
 def test_the_defaults_are_read_at_call_time(tmp_path, monkeypatch):
-    monkeypatch.setattr(browser_util, "CHROMIUM", str(tmp_path / "gone"))
+    monkeypatch.setattr(browser, "CHROMIUM", str(tmp_path / "gone"))
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="gone"):
         require_chromium()

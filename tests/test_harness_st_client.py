@@ -1,4 +1,4 @@
-"""tests/st_client.py: the light Streamlit client behaves like the frontend it stands in for.
+"""harness/st_client.py: the light Streamlit client behaves like the frontend it stands in for.
 
 Message handling is checked on hand-made ForwardMsgs (no server); one slow test opens the
 Train page of the real app over the websocket.
@@ -12,7 +12,7 @@ import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from tests.st_client import FINISHED, FRAGMENT_FINISHED, ClientError, ForwardMsgCache, StClient
+from harness.st_client import FINISHED, FRAGMENT_FINISHED, ClientError, ForwardMsgCache, StClient
 
 
 class FakeSocket:
@@ -184,8 +184,8 @@ def test_timed_waits_for_the_run_the_action_asked_for_and_reports_page_exception
 
 @pytest.mark.slow
 def test_opens_the_train_page_of_the_real_app_over_the_websocket(tmp_path):
-    from bench._common import sample_dir
-    from tests.browser_util import streamlit_process
+    from harness.browser import streamlit_process
+    from harness.sample import sample_dir
 
     async def open_train(base_url: str) -> StClient:
         async with StClient(base_url, "train") as c:
