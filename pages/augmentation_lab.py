@@ -20,10 +20,10 @@ from cifar_core.augmentation import (
     preview_grid,
 )
 from cifar_core.data import Cifar10
-from cifar_core.images import ALLOWED_TYPES, MAX_UPLOAD_MB, ImageDecodeError
 from ui.common import AUGMENT_KEY, get_data
 from ui.compat import require_app_navigation
 from ui.lesson_runs import see_it
+from ui.upload import photo_upload
 
 require_app_navigation()
 
@@ -75,32 +75,16 @@ def saved_view(key: str, default: Any) -> Any:
     return st.session_state.get(VIEW_KEY, {}).get(key, default)
 
 
-# An upload is decoded once; only its small versions are kept (keyed by the upload's id).
-@st.cache_data(max_entries=4, show_spinner=False)
-def prepared_upload(file_id: str, _data: bytes) -> V.UploadPreview:
-    return V.prepare_upload(_data)
-
-
 # A student's own photo: at full size and at 32×32, as the network sees it.
 def upload_ui() -> np.ndarray | None:
-    upload = st.file_uploader(
-        f"A photo (JPEG, PNG, WebP, BMP or GIF, up to {MAX_UPLOAD_MB} MB)",
-        type=list(ALLOWED_TYPES),
-        max_upload_size=MAX_UPLOAD_MB,
-        key=UPLOAD_KEY,
-    )
-    # A file over the limit never reaches this script (the box refuses it in the browser): the
-    # rules are said up front, with what the student will see and how to fix it.
-    st.caption(V.upload_rules(MAX_UPLOAD_MB))
+    upload = photo_upload("A photo", UPLOAD_KEY)
     if upload is None:
         st.info("Upload a photo. Until then the grid shows CIFAR-10 images of the chosen class.")
         return None
-    try:
-        photo = prepared_upload(upload.file_id, upload.getvalue())
-    except ImageDecodeError as exc:
-        st.error(str(exc), icon="⚠️")
+    if upload.photo is None:
         st.caption("The grid shows CIFAR-10 images of the chosen class instead.")
         return None
+    photo = upload.photo
     full, small = st.columns(2)
     width, height = photo.original_size
     full.image(

@@ -14,7 +14,6 @@ from cifar_core import live_view
 from cifar_core import references as R
 from cifar_core import scoreboard as S
 from cifar_core import verdict as V
-from cifar_core.augment_view import check_upload_size
 from cifar_core.comparison_charts import (
     comparison_curves,
     confusion_cells,
@@ -28,7 +27,6 @@ from cifar_core.evaluation import (
     learning_problem,
     per_class_accuracy,
 )
-from cifar_core.images import ALLOWED_TYPES, ImageDecodeError, decode_image, to_cifar_size
 from cifar_core.jobs import JobManager
 from cifar_core.lessons import NOT_SHOWN_HERE
 from cifar_core.look_inside import upscale
@@ -50,6 +48,7 @@ from ui.common import (
 from ui.compat import require_app_navigation
 from ui.lesson_runs import see_it
 from ui.train_form import SVD_FORM, train_form
+from ui.upload import photo_upload
 
 if TYPE_CHECKING:  # TensorFlow is imported only when a section needs a model
     import keras
@@ -601,38 +600,24 @@ def look_inside_ui(
                     st.caption(f"after {layer}: first {maps.shape[-1]} channels")
 
 
-# The upload of the photo widget, decoded once: {"upload": its id and size, "small": 32×32
-# image or None, "error": why it is not an image or None, "probs": run id → prediction}. One
-# entry, replaced by the next upload and dropped when the upload is removed.
+# The photo widget's upload and its predictions: {"upload": its file id, "small": the 32×32
+# image, "probs": run id → prediction}. One entry, replaced by the next upload and dropped
+# when the upload is removed.
 PHOTO_KEY = "svd_upload_decoded"
 
 
 def photo_ui(runs: list[Run], labels: list[str], names: list[str]) -> None:
     st.header("Your own photo")
-    uploaded = st.file_uploader(
-        "Upload a photo: both networks guess what it shows",
-        type=list(ALLOWED_TYPES),
-        key="svd_upload",
-    )
-    if uploaded is None:
+    upload = photo_upload("Upload a photo: both networks guess what it shows", "svd_upload")
+    if upload is None or upload.photo is None:
         st.session_state.pop(PHOTO_KEY, None)
         return
-    # The page reruns for every widget change and live-chart poll: decode (only ever as an
-    # image, never unpickled) and predict once per upload.
-    fingerprint = f"{uploaded.file_id}:{uploaded.size}"
+    # The page reruns for every widget change and live-chart poll: predict once per upload
+    # and run.
     photo = st.session_state.get(PHOTO_KEY)
-    if photo is None or photo["upload"] != fingerprint:
-        photo = {"upload": fingerprint, "small": None, "error": None, "probs": {}}
-        try:
-            image = decode_image(uploaded.getvalue())
-            check_upload_size(image.shape[1], image.shape[0])  # a 1×1 "photo" is no photo
-            photo["small"] = to_cifar_size(image)
-        except ImageDecodeError as exc:
-            photo["error"] = str(exc)
+    if photo is None or photo["upload"] != upload.file_id:
+        photo = {"upload": upload.file_id, "small": upload.photo.cifar, "probs": {}}
         st.session_state[PHOTO_KEY] = photo
-    if photo["error"] is not None:
-        st.error(photo["error"])
-        return
     small = photo["small"]
     columns = st.columns(len(runs) + 1)
     columns[0].image(upscale(small, 4), caption="what the networks see: 32×32 pixels")

@@ -300,9 +300,9 @@ def count_calls(monkeypatch, module, name: str) -> list[int]:
 
 
 def test_an_upload_is_decoded_once_across_reruns(page_with_runs, monkeypatch):
-    from cifar_core import images
+    from ui import upload
 
-    decodes = count_calls(monkeypatch, images, "decode_image")
+    decodes = count_calls(monkeypatch, upload, "prepare_upload")  # the one upload widget's decoding
     at = page_with_runs
     at.file_uploader(key="svd_upload").upload("notes.png", b"not an image", "image/png").run()
     at.run()
@@ -313,7 +313,7 @@ def test_an_upload_is_decoded_once_across_reruns(page_with_runs, monkeypatch):
     at.file_uploader(key="svd_upload").upload("other.png", b"still not", "image/png").run()
     assert len(decodes) == 2 and "not an image" in at.error[0].value
     at.file_uploader(key="svd_upload").clear().run()
-    assert "svd_upload_decoded" not in at.session_state
+    assert not at.error and "svd_upload_decoded" not in at.session_state
 
 
 # --- Run both ------------------------------------------------------------------------------------
