@@ -13,7 +13,7 @@ from cifar_core import ethics_charts as EC
 from cifar_core import ethics_content as T
 from cifar_core.charts import per_class_bars
 from cifar_core.runs import RunInfo, RunStore, RunStoreError
-from ui.common import LATEST_RUN_KEY, get_store
+from ui.common import LATEST_RUN_KEY, get_store, load_saved_run
 from ui.compat import require_app_navigation
 
 require_app_navigation()
@@ -35,14 +35,16 @@ def chart(spec: object, caption: str) -> None:
     st.caption(caption)
 
 
-# Everything the page needs from one saved run, read once per run (cached by store and id).
+# Everything the page needs from one saved run, computed once per run (cached by store and
+# id): the run comes from the one loader of saved runs.
 @st.cache_data(max_entries=16, show_spinner=False)
 def load_run_view(root: str, run_id: str) -> dict:
-    run = RunStore(root).load(run_id)
+    run, preds, problem = load_saved_run(root, run_id)
     if "per_class_accuracy" not in run.result:
         raise RunStoreError(f"Run {run_id} has no test results (was it evaluated?).")
+    if problem:
+        raise RunStoreError(f"The saved predictions of run {run_id} cannot be read: {problem}")
     try:
-        preds = run.predictions()
         members = E.true_class_confidence(preds["train_probs"], preds["train_labels"])
         others = E.true_class_confidence(preds["test_probs"], preds["test_labels"])
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:

@@ -40,6 +40,7 @@ from ui.common import (
     get_data,
     get_manager,
     get_store,
+    load_saved_run,
     request_training,
     session_owner,
     unwatch_job,
@@ -265,12 +266,6 @@ def pick_runs_ui(runs: list) -> tuple[str, str] | None:
         )
         return None
     return run_a, run_b
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def load_run(root: str, run_id: str) -> Run:
-    """A saved run's files, read once per run (finished runs never change)."""
-    return RunStore(root).load(run_id)
 
 
 # --- 4. Curves, scoreboard, reference results ------------------------------------------------
@@ -662,8 +657,12 @@ pair = pick_runs_ui(saved_runs)
 if pair is None:
     st.stop()
 try:
-    runs = [load_run(str(store.root), run_id) for run_id in pair]
-    predictions = [run_views.load_predictions(str(store.root), run_id) for run_id in pair]
+    saved = [load_saved_run(str(store.root), run_id) for run_id in pair]
+    for item in saved:
+        if item.predictions_error:
+            raise RunStoreError(f"run {item.run.run_id}: {item.predictions_error}")
+    runs = [item.run for item in saved]
+    predictions = [item.predictions for item in saved]
 except (RunStoreError, OSError, KeyError, ValueError) as exc:
     st.warning(f"A run cannot be read: {exc}")
     st.stop()

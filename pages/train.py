@@ -15,6 +15,7 @@ from ui.common import (
     get_data,
     get_manager,
     get_store,
+    load_saved_run,
     request_training,
     session_owner,
     unwatch_job,
@@ -182,6 +183,8 @@ else:
         st.warning(f"This run folder is damaged and cannot be shown: {info.problem}")
     else:
         try:
-            run_views.show_run(store.load(chosen), data, key="result", status=info.status)
+            run_views.show_run(
+                load_saved_run(str(store.root), chosen).run, data, key="result", status=info.status
+            )
         except RunStoreError as exc:
             st.warning(str(exc))

@@ -7,7 +7,7 @@ import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import streamlit as st
 
@@ -22,7 +22,8 @@ from cifar_core.limits import (
     preset_or_defaults,
     report_setting_problem,
 )
-from cifar_core.runs import RunStore
+from cifar_core.run_files import STATUS_FILE
+from cifar_core.runs import PREDICTIONS_FILE, Run, RunStore, RunStoreError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -133,6 +134,37 @@ def data_error(exc: DataError) -> None:
         "where you started it.)",
         icon="⚠️",
     )
+
+
+class SavedRun(NamedTuple):
+    """A saved run and its test (and training) predictions, as every page reads them."""
+
+    run: Run
+    predictions: dict  # name → array (see Run.predictions); {} if none were saved or readable
+    predictions_error: str | None  # why the saved predictions cannot be used, if they cannot
+
+
+# The one loader of saved runs for the pages, shared by every session. A run's files are
+# read and checked once per version of the run: its status file is rewritten whenever the run
+# changes (while it trains, when it ends), so its modification time keys the cache.
+def load_saved_run(root: str, run_id: str) -> SavedRun:
+    """A saved run with its predictions; raises RunStoreError for a run that cannot be read."""
+    try:
+        version = (Path(root) / run_id / STATUS_FILE).stat().st_mtime_ns
+    except (OSError, ValueError):
+        version = 0  # no such run: RunStore.load says so in its own words
+    return _load_saved_run(root, run_id, version)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _load_saved_run(root: str, run_id: str, version: int) -> SavedRun:  # noqa: ARG001
+    run = RunStore(root).load(run_id)
+    if not run.has(PREDICTIONS_FILE):
+        return SavedRun(run, {}, "this run saved no test predictions")
+    try:
+        return SavedRun(run, run.predictions(), None)
+    except RunStoreError as exc:
+        return SavedRun(run, {}, str(exc))
 
 
 def get_store() -> RunStore:

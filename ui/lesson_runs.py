@@ -12,6 +12,7 @@ from ui.common import (
     get_data,
     get_manager,
     get_store,
+    load_saved_run,
     request_training,
     watch_job,
 )
@@ -91,7 +92,7 @@ def _progress(key: str) -> None:
     outcomes = []
     for label, snap in zip(experiment.labels, snaps, strict=True):
         try:
-            run = store.load(snap.run_id)
+            run = load_saved_run(str(store.root), snap.run_id).run
         except RunStoreError as exc:
             st.warning(f"A run of this experiment cannot be read, so it shows nothing: {exc}")
             return

@@ -34,10 +34,10 @@ from cifar_core.runs import (
     PREDICTIONS_FILE,
     WEIGHTS_FILE,
     Run,
-    RunStore,
     RunStoreError,
 )
 from cifar_core.training import TrainConfig
+from ui.common import load_saved_run
 
 STATUS_TEXT = {
     QUEUED: "Waiting for a free slot",
@@ -141,12 +141,6 @@ def live_status(snap: Snapshot, config: dict, wait_seconds: float | None = None)
     st.progress(snap.progress, text=" · ".join(parts))
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def load_predictions(root: str, run_id: str) -> dict[str, np.ndarray]:
-    """A run's saved predictions, read once per run (cached by store and id)."""
-    return RunStore(root).load(run_id).predictions()
-
-
 def metrics_row(run: Run) -> None:
     """Test accuracy and friends as big numbers."""
     result = run.result
@@ -171,7 +165,10 @@ def prediction_grid(run: Run, data: Cifar10 | None, key: str) -> None:
     seed = st.session_state.get(f"{key}_grid_seed", 0)
 
     def build() -> tuple[list[bytes], list[str]] | None:
-        preds = load_predictions(str(run.path.parent), run.run_id)
+        saved = load_saved_run(str(run.path.parent), run.run_id)
+        if saved.predictions_error:
+            raise RunStoreError(saved.predictions_error)
+        preds = saved.predictions
         probs = preds["test_probs"].astype(np.float32)
         y_true = preds["test_labels"].astype(np.int64)
         if data is None or len(data.x_test) != len(y_true):
