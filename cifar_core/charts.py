@@ -8,6 +8,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from cifar_core.curve_points import batch_x
+
 TRAIN_BATCH = "train (batches)"
 TRAIN_EPOCH = "train"
 VAL_EPOCH = "validation"
@@ -30,44 +32,22 @@ def value_axis(metric: str) -> alt.Axis:
     return alt.Axis(format="%") if metric == "accuracy" else alt.Axis()
 
 
-def curve_rows(
-    batches: Sequence[dict], epochs: Sequence[dict], metric: str, steps_per_epoch: int
-) -> list[dict]:
-    """Long-format rows for one metric: x in epochs, so batches and epochs share an axis.
-
-    A batch at step b of epoch e sits at x = (e − 1) + b / steps_per_epoch; an epoch's
-    end-of-epoch values sit at x = e.
-    """
-    rows = []
-    for b in batches:
-        value = b.get(metric)
-        if value is not None and np.isfinite(value):
-            x = (b["epoch"] - 1) + b["batch"] / max(1, steps_per_epoch)
-            rows.append({"epoch": x, "value": value, "series": TRAIN_BATCH})
-    for e in epochs:
-        for key, series in ((metric, TRAIN_EPOCH), (f"val_{metric}", VAL_EPOCH)):
-            value = e.get(key)
-            if value is not None and np.isfinite(value):
-                rows.append({"epoch": float(e["epoch"]), "value": value, "series": series})
-    return rows
-
-
 def curve_frame(
     batches: Sequence[dict], epochs: Sequence[dict], metric: str, steps_per_epoch: int
 ) -> pd.DataFrame:
-    """The rows of `curve_rows` as a DataFrame, plus each batch point's min–max range.
+    """One metric's training curve as long-format rows: batches and epochs on one x axis.
 
+    A batch sits at curve_points.batch_x (x in epochs); an epoch's end-of-epoch values at x = e.
     Columns: epoch (x), value, lo, hi, series. A batch point that merges several batches
     (curve_points.BatchSeries) has lo/hi = the lowest and highest batch value it covers; a single
     batch has lo = hi = value; epoch rows have none (NaN). Non-finite values are left out.
     """
-    spe = max(1, steps_per_epoch)
     xs, values, lows, highs, series = [], [], [], [], []
     low_key, high_key = f"{metric}_min", f"{metric}_max"
     for b in batches:
         value = b.get(metric)
         if value is not None and np.isfinite(value):
-            xs.append((b["epoch"] - 1) + b["batch"] / spe)
+            xs.append(batch_x(b, steps_per_epoch))
             values.append(value)
             lo, hi = b.get(low_key, value), b.get(high_key, value)
             lows.append(lo if lo is not None and np.isfinite(lo) else value)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cifar_core.constants import MODEL_NAMES
+from cifar_core.curve_points import batch_x
 from cifar_core.models import layer_table
 
 # Runs that were evaluated on the test split (their predictions are saved).
@@ -134,7 +135,7 @@ def curve_rows(histories: Mapping[str, Sequence[dict]]) -> list[dict]:
 def batch_rows(label: str, batches: Sequence[dict], steps_per_epoch: int) -> list[dict]:
     """Per-batch training rows (Keras' running means) for a live chart, x in epochs and seconds.
 
-    A batch at step b of epoch e sits at x = (e − 1) + b / steps_per_epoch, as on the Train page.
+    A batch sits at curve_points.batch_x (x in epochs), as on the Train page.
     Bounded points (curve_points.BatchSeries) sit at their last batch and carry loss_min/loss_max
     and accuracy_min/accuracy_max; a plain batch gets its own value for both.
     """
@@ -142,7 +143,7 @@ def batch_rows(label: str, batches: Sequence[dict], steps_per_epoch: int) -> lis
         {
             "model": label,
             "kind": "batch",
-            "epoch": (b["epoch"] - 1) + b["batch"] / max(1, steps_per_epoch),
+            "epoch": batch_x(b, steps_per_epoch),
             "seconds": _finite(b.get("seconds")),
             "loss": _finite(b.get("loss")),
             "accuracy": _finite(b.get("accuracy")),

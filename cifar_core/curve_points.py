@@ -194,6 +194,15 @@ class BatchSeries:
         return [b.row() for b in self._buckets]
 
 
+def batch_x(point: Mapping, steps_per_epoch: int) -> float:
+    """Where a batch point sits on an epochs axis: step b of epoch e at (e − 1) + b / steps.
+
+    Every training curve (Train page, live and saved, and the comparison charts) places its
+    batch points with this, so batches and end-of-epoch values share one x axis.
+    """
+    return (point["epoch"] - 1) + point["batch"] / max(1, steps_per_epoch)
+
+
 def downsample_batches(rows: Sequence[Mapping], max_points: int = C.MAX_CURVE_POINTS) -> list[dict]:
     """Per-batch rows at the bounded resolution of `BatchSeries`, e.g. a saved run's history.
 

@@ -13,7 +13,7 @@ from cifar_core import comparison_charts as CC
 from cifar_core.curve_points import downsample_batches
 
 
-def test_curve_rows_put_batches_and_epochs_on_one_axis():
+def test_curve_frame_puts_batches_and_epochs_on_one_axis():
     batches = [
         {"epoch": 1, "batch": 1, "loss": 2.3},
         {"epoch": 1, "batch": 2, "loss": 2.1},
@@ -22,7 +22,7 @@ def test_curve_rows_put_batches_and_epochs_on_one_axis():
     epochs = [
         {"epoch": 1, "loss": 2.1, "val_loss": 2.2, "accuracy": 0.2, "val_accuracy": float("nan")}
     ]
-    rows = CH.curve_rows(batches, epochs, "loss", steps_per_epoch=2)
+    rows = CH.curve_frame(batches, epochs, "loss", steps_per_epoch=2).to_dict("records")
     assert [(r["epoch"], r["series"]) for r in rows] == [
         (0.5, CH.TRAIN_BATCH),
         (1.0, CH.TRAIN_BATCH),
@@ -30,7 +30,7 @@ def test_curve_rows_put_batches_and_epochs_on_one_axis():
         (1.0, CH.TRAIN_EPOCH),
         (1.0, CH.VAL_EPOCH),
     ]
-    acc_rows = CH.curve_rows([], epochs, "accuracy", 2)
+    acc_rows = CH.curve_frame([], epochs, "accuracy", 2).to_dict("records")
     assert [r["series"] for r in acc_rows] == [CH.TRAIN_EPOCH]  # NaN is left out
 
 
