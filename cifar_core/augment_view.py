@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from cifar_core.augment_advice import describe_params
 from cifar_core.augmentation import AugmentParams, Transform
-from cifar_core.images import ImageDecodeError, decode_image, to_cifar_size
+from cifar_core.images import ImageDecodeError, decode_image, to_cifar_size, upscale_nearest
 
 # The lab's numbers, in one place (the page hard-codes none).
 NUM_TO_AUGMENT = 5  # variants per image, as in the notebooks' preview loop
@@ -178,21 +178,6 @@ def _short(value: Any) -> str:
 # ---------------------------------------------------------------------------------------------
 # Pictures: nearest-neighbour upscaling and one labelled mosaic instead of dozens of images
 # ---------------------------------------------------------------------------------------------
-
-
-def upscale_nearest(image: np.ndarray, scale: int) -> np.ndarray:
-    """Blows an image up by an integer factor, each pixel becoming a scale×scale block.
-
-    Args:
-        image (np.ndarray): (H, W, C) or (..., H, W, C) array.
-        scale (int): Factor, at least 1.
-
-    Returns:
-        np.ndarray: (..., H·scale, W·scale, C), same dtype.
-    """
-    if scale < 1:
-        raise ValueError(f"scale must be at least 1, got {scale}")
-    return np.repeat(np.repeat(image, scale, axis=-3), scale, axis=-2)
 
 
 def grid_cells(originals: np.ndarray, variants: np.ndarray) -> np.ndarray:

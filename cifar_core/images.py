@@ -171,3 +171,20 @@ def png_bytes(image: np.ndarray) -> bytes:
     out = io.BytesIO()
     Image.fromarray(image).save(out, format="PNG")
     return out.getvalue()
+
+
+def upscale_nearest(image: np.ndarray, scale: int) -> np.ndarray:
+    """Blows an image up by an integer factor, each pixel becoming a scale×scale block.
+
+    Args:
+        image (np.ndarray): (H, W) grey, (H, W, C), or a stack (..., H, W, C).
+        scale (int): Factor, at least 1.
+
+    Returns:
+        np.ndarray: (..., H·scale, W·scale, C), same dtype.
+    """
+    if scale < 1:
+        raise ValueError(f"scale must be at least 1, got {scale}")
+    if image.ndim == 2:
+        return np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
+    return np.repeat(np.repeat(image, scale, axis=-3), scale, axis=-2)

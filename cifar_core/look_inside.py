@@ -1,7 +1,7 @@
 """Look inside: first-layer filters and feature maps of a trained (or untrained) network.
 
 Keras is imported inside the functions that need it, so importing this module stays cheap.
-The image helpers (`filter_images`, `feature_map_images`, `upscale`) are plain numpy.
+The image helpers (`filter_images`, `feature_map_images`) are plain numpy.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cifar_core.images import upscale_nearest
 from cifar_core.models import get_architecture
 
 if TYPE_CHECKING:  # keep `import cifar_core.look_inside` free of TensorFlow
@@ -51,11 +52,6 @@ def first_layer_kernels(model: keras.Model) -> np.ndarray:
     return np.asarray(model.get_layer("conv1").get_weights()[0])
 
 
-def upscale(image: np.ndarray, scale: int) -> np.ndarray:
-    """Nearest-neighbour enlargement, so each value stays one visible square."""
-    return np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
-
-
 def _to_uint8(values: np.ndarray) -> np.ndarray:
     # Stretch one filter or map to 0–255 on its own: weights are tiny and differ per filter.
     low, high = float(values.min()), float(values.max())
@@ -77,7 +73,9 @@ def filter_images(kernels: np.ndarray, scale: int = FILTER_SCALE) -> np.ndarray:
     kernels = np.asarray(kernels, dtype=np.float32)
     if kernels.ndim != 4 or kernels.shape[2] != 3:
         raise ValueError(f"Expected conv1 weights of shape (k, k, 3, F), got {kernels.shape}.")
-    return np.stack([upscale(_to_uint8(kernels[..., f]), scale) for f in range(kernels.shape[-1])])
+    return np.stack(
+        [upscale_nearest(_to_uint8(kernels[..., f]), scale) for f in range(kernels.shape[-1])]
+    )
 
 
 def feature_maps(
@@ -120,7 +118,9 @@ def feature_map_images(maps: np.ndarray, size: int = 64) -> np.ndarray:
     """
     maps = np.asarray(maps, dtype=np.float32)
     scale = max(1, size // maps.shape[1])
-    return np.stack([upscale(_to_uint8(maps[..., c]), scale) for c in range(maps.shape[-1])])
+    return np.stack(
+        [upscale_nearest(_to_uint8(maps[..., c]), scale) for c in range(maps.shape[-1])]
+    )
 
 
 def predict_image(model: keras.Model, image: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from cifar_core.augmentation import (
     preview_grid,
 )
 from cifar_core.data import Cifar10
+from cifar_core.images import upscale_nearest
 from ui.common import AUGMENT_KEY, get_data
 from ui.compat import require_app_navigation
 from ui.lesson_runs import see_it
@@ -92,7 +93,7 @@ def upload_ui() -> np.ndarray | None:
         caption=f"Your photo {upload.name} ({width}×{height} pixels), the last one accepted",
     )
     small.image(
-        V.upscale_nearest(photo.cifar, V.UPLOAD_SCALE),
+        upscale_nearest(photo.cifar, V.UPLOAD_SCALE),
         caption="What the network sees: the centre square at 32×32 pixels (blown up).",
         output_format="PNG",
     )

@@ -27,9 +27,9 @@ from cifar_core.evaluation import (
     learning_problem,
     per_class_accuracy,
 )
+from cifar_core.images import upscale_nearest
 from cifar_core.jobs import JobManager
 from cifar_core.lessons import NOT_SHOWN_HERE
-from cifar_core.look_inside import upscale
 from cifar_core.models import CONV_STRIDE_NOTE, count_mult_adds, count_params, layer_table
 from cifar_core.runs import MODEL_FILE, Run, RunStore, RunStoreError
 from cifar_core.training import TrainingJob
@@ -451,7 +451,7 @@ def caption_for(index: int, y_true: np.ndarray, preds: list, labels: list, names
 
 def image_strip(x_test: np.ndarray, indices: np.ndarray, captions: list[str]) -> None:
     if len(indices):
-        images = [upscale(x_test[i], IMAGE_SCALE) for i in indices]
+        images = [upscale_nearest(x_test[i], IMAGE_SCALE) for i in indices]
         st.image(images, caption=captions, width=32 * IMAGE_SCALE)
 
 
@@ -565,7 +565,7 @@ def look_inside_ui(
 
     index = st.number_input("Test image number", 0, len(x_test) - 1, 0, key="svd_look_index")
     st.image(
-        upscale(x_test[index], 4),
+        upscale_nearest(x_test[index], 4),
         caption=f"test image {index} ({names[int(y_test[index])]}), 32×32 enlarged",
     )
     st.caption(
@@ -615,7 +615,7 @@ def photo_ui(runs: list[Run], labels: list[str], names: list[str]) -> None:
         st.session_state[PHOTO_KEY] = photo
     small = photo["small"]
     columns = st.columns(len(runs) + 1)
-    columns[0].image(upscale(small, 4), caption="what the networks see: 32×32 pixels")
+    columns[0].image(upscale_nearest(small, 4), caption="what the networks see: 32×32 pixels")
     from cifar_core.look_inside import predict_image
 
     for column, run, label in zip(columns[1:], runs, labels, strict=True):

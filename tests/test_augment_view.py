@@ -18,7 +18,7 @@ from cifar_core.augmentation import (
     apply_transform,
     preview_grid,
 )
-from cifar_core.images import ImageDecodeError
+from cifar_core.images import ImageDecodeError, upscale_nearest
 from tests.test_images import encode, noise_image, png_header_only
 
 # --- which images ----------------------------------------------------------------------------
@@ -105,12 +105,14 @@ def test_changed_settings() -> None:
 
 def test_upscale_nearest_makes_blocks() -> None:
     image = np.arange(12, dtype=np.uint8).reshape(2, 2, 3)
-    big = V.upscale_nearest(image, 3)
+    big = upscale_nearest(image, 3)
     assert big.shape == (6, 6, 3) and big.dtype == np.uint8
     assert (big[:3, 3:] == image[0, 1]).all() and (big[3:, :3] == image[1, 0]).all()
-    assert V.upscale_nearest(np.zeros((4, 2, 2, 3)), 2).shape == (4, 4, 4, 3)
+    assert upscale_nearest(np.zeros((4, 2, 2, 3)), 2).shape == (4, 4, 4, 3)
+    grey = upscale_nearest(np.array([[0, 1], [2, 3]]), 2)  # a feature map: (H, W)
+    assert (grey == [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]]).all()
     with pytest.raises(ValueError, match="at least 1"):
-        V.upscale_nearest(image, 0)
+        upscale_nearest(image, 0)
 
 
 def test_grid_cells_put_the_original_first(cifar_sample_images) -> None:
@@ -138,7 +140,7 @@ def test_mosaic_places_every_cell_and_labels_only_the_margins(cifar_sample_image
         for c in range(6):
             top, left = V.HEADER_HEIGHT + r * pitch, V.LABEL_WIDTH + c * pitch
             block = mosaic[top : top + side, left : left + side]
-            assert (block == V.upscale_nearest(cells[r, c], V.MOSAIC_SCALE)).all(), (r, c)
+            assert (block == upscale_nearest(cells[r, c], V.MOSAIC_SCALE)).all(), (r, c)
     assert (mosaic[V.HEADER_HEIGHT :, V.LABEL_WIDTH + side : V.LABEL_WIDTH + pitch] == 255).all()
     assert (mosaic[: V.HEADER_HEIGHT] != 255).any()  # column labels drawn
     assert (mosaic[V.HEADER_HEIGHT :, : V.LABEL_WIDTH] != 255).any()  # row labels drawn
