@@ -21,7 +21,13 @@ from cifar_core.augmentation import (
 )
 from cifar_core.data import Cifar10
 from cifar_core.images import upscale_nearest
-from ui.common import AUGMENT_KEY, get_data
+from ui.common import (
+    AUGMENT_KEY,
+    get_data,
+    keep_widget_values,
+    save_widget_values,
+    saved_widget_value,
+)
 from ui.compat import require_app_navigation
 from ui.lesson_runs import see_it
 from ui.upload import photo_upload
@@ -29,7 +35,8 @@ from ui.upload import photo_upload
 require_app_navigation()
 
 # Streamlit forgets a widget's value when a page visit does not draw it (a page switch, or a
-# control hidden for a while). These two plain session keys remember the lab's controls.
+# control hidden for a while): the settings are remembered as AugmentParams (PARAMS_KEY), the
+# other controls' values with ui.common.keep_widget_values (VIEW_KEY).
 PARAMS_KEY = "aug_lab_params"  # AugmentParams.to_dict() of the controls, saved on every run
 VIEW_KEY = "aug_lab_view"  # the image choice and the seed, saved on every run
 PREFIX = "aug_"  # widget key of a setting: aug_<name>, e.g. aug_rotation_range
@@ -66,16 +73,6 @@ st.caption(
 )
 
 
-def remember(key: str, default: Any) -> None:
-    """Give a widget its remembered value (or a default) before it is drawn."""
-    if key not in st.session_state:
-        st.session_state[key] = default
-
-
-def saved_view(key: str, default: Any) -> Any:
-    return st.session_state.get(VIEW_KEY, {}).get(key, default)
-
-
 # A student's own photo: at full size and at 32×32, as the network sees it.
 def upload_ui() -> np.ndarray | None:
     upload = photo_upload("A photo", UPLOAD_KEY)
@@ -103,7 +100,7 @@ def upload_ui() -> np.ndarray | None:
 # Which images to augment: the first few of a class, a seeded random draw, or your own photo.
 def image_choice_ui(data: Cifar10 | None) -> tuple[np.ndarray, list[str]] | None:
     sources = list(SOURCES) if data is not None else ["upload"]
-    remember(SOURCE_KEY, saved_view(SOURCE_KEY, sources[0]))
+    keep_widget_values(VIEW_KEY, {SOURCE_KEY: sources[0]})
     if st.session_state[SOURCE_KEY] not in sources:
         st.session_state[SOURCE_KEY] = sources[0]
     source = st.radio("Images", sources, format_func=SOURCES.get, horizontal=True, key=SOURCE_KEY)
@@ -114,18 +111,18 @@ def image_choice_ui(data: Cifar10 | None) -> tuple[np.ndarray, list[str]] | None
         if data is None:
             return None
         # Until a usable photo arrives: the class images the "By class" choice last showed.
-        chosen = saved_view(CLASS_KEY, 0)
+        chosen = saved_widget_value(VIEW_KEY, CLASS_KEY, 0)
         indices = V.first_of_class(
-            data.y_train, chosen, saved_view(COUNT_KEY, V.DEFAULT_NUM_IMAGES)
+            data.y_train, chosen, saved_widget_value(VIEW_KEY, COUNT_KEY, V.DEFAULT_NUM_IMAGES)
         )
         return data.x_train[indices], [data.class_names[chosen]] * len(indices)
 
     assert data is not None
     left, right = st.columns(2)
-    remember(COUNT_KEY, saved_view(COUNT_KEY, V.DEFAULT_NUM_IMAGES))
+    keep_widget_values(VIEW_KEY, {COUNT_KEY: V.DEFAULT_NUM_IMAGES})
     count = left.slider("How many images", V.MIN_NUM_IMAGES, V.MAX_NUM_IMAGES, key=COUNT_KEY)
     if source == "class":
-        remember(CLASS_KEY, saved_view(CLASS_KEY, 0))
+        keep_widget_values(VIEW_KEY, {CLASS_KEY: 0})
         names = data.class_names
         chosen = right.selectbox(
             "Class", range(len(names)), format_func=names.__getitem__, key=CLASS_KEY
@@ -133,7 +130,7 @@ def image_choice_ui(data: Cifar10 | None) -> tuple[np.ndarray, list[str]] | None
         indices = V.first_of_class(data.y_train, chosen, count)
         right.caption(f"The first {len(indices)} {names[chosen]} images of the training split.")
     else:
-        remember(PICK_SEED_KEY, saved_view(PICK_SEED_KEY, V.DEFAULT_PREVIEW_SEED))
+        keep_widget_values(VIEW_KEY, {PICK_SEED_KEY: V.DEFAULT_PREVIEW_SEED})
         seed = right.number_input("Which random images (seed)", 0, V.MAX_SEED, key=PICK_SEED_KEY)
         indices = V.random_indices(len(data.x_train), count, int(seed))
     return data.x_train[indices], [data.class_names[i] for i in data.y_train[indices]]
@@ -182,7 +179,7 @@ def control(row: Mapping[str, Any], values: Mapping[str, Any]) -> Any:
 # The settings, built from the table of parameters, with what each one does underneath.
 def controls_ui() -> AugmentParams | None:
     for name, value in V.params_to_controls(start_params()).items():
-        remember(PREFIX + name, value)
+        keep_widget_values(VIEW_KEY, {PREFIX + name: value})
     preset, reset = st.columns(2)
     preset.button(
         "Lesson preset",
@@ -224,7 +221,7 @@ def reroll() -> None:
 # The grid: each image, then NUM_TO_AUGMENT random versions of it, as one picture.
 def grid_ui(images: np.ndarray, labels: list[str], params: AugmentParams) -> None:
     seed_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
-    remember(SEED_KEY, saved_view(SEED_KEY, V.DEFAULT_PREVIEW_SEED))
+    keep_widget_values(VIEW_KEY, {SEED_KEY: V.DEFAULT_PREVIEW_SEED})
     seed = seed_col.number_input(
         "Seed (the same seed draws the same variants)", 0, V.MAX_SEED, key=SEED_KEY
     )
@@ -320,13 +317,6 @@ def training_ui(params: AugmentParams) -> None:
     st.page_link("pages/train.py", label="Go to the Train page", icon="🏋️")
 
 
-def save_view() -> None:
-    # Merge, so a control hidden in this run keeps the value it had when last shown.
-    view = dict(st.session_state.get(VIEW_KEY, {}))
-    view.update({key: st.session_state[key] for key in VIEW_WIDGETS if key in st.session_state})
-    st.session_state[VIEW_KEY] = view
-
-
 data = get_data()
 st.header("1. Choose images")
 chosen = image_choice_ui(data)
@@ -344,7 +334,7 @@ with preview:
         grid_ui(*chosen, params)
     elif chosen is None:
         st.info("No images to show: CIFAR-10 could not be loaded. Upload a photo instead.")
-save_view()
+save_widget_values(VIEW_KEY, VIEW_WIDGETS)
 if params is None:
     st.stop()
 

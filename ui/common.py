@@ -281,8 +281,9 @@ def nearest(options: tuple, value: float) -> float:
 def keep_widget_values(saved_key: str, defaults: Mapping[str, Any]) -> None:
     """Give each widget key its value from the student's last visit, else its default.
 
-    Streamlit forgets a widget's value while the student is on another page, so settings
-    would snap back to the defaults on return. Call this before drawing the widgets (which
+    Streamlit forgets a widget's value when a run does not draw it (the student is on another
+    page, or the control is hidden for a while), so settings would snap back to the defaults.
+    This is the app's one way of remembering widget values between visits. Call this before drawing the widgets (which
     then take no `value=`/`index=` argument) and `save_widget_values` after.
 
     Args:
@@ -296,8 +297,19 @@ def keep_widget_values(saved_key: str, defaults: Mapping[str, Any]) -> None:
 
 
 def save_widget_values(saved_key: str, keys: Iterable[str]) -> None:
-    """Remember the current values of these widgets for the next visit (keep_widget_values)."""
-    st.session_state[saved_key] = {k: st.session_state[k] for k in keys if k in st.session_state}
+    """Remember the current values of these widgets for the next visit (keep_widget_values).
+
+    Merged into what was saved, so a widget this run did not draw (a control hidden for a
+    while) keeps the value it had when last shown.
+    """
+    saved = dict(st.session_state.get(saved_key, {}))
+    saved.update({k: st.session_state[k] for k in keys if k in st.session_state})
+    st.session_state[saved_key] = saved
+
+
+def saved_widget_value(saved_key: str, key: str, default: Any) -> Any:
+    """The value a widget had when last drawn (keep_widget_values), else `default`."""
+    return st.session_state.get(saved_key, {}).get(key, default)
 
 
 def teacher_preset() -> dict:
