@@ -29,9 +29,9 @@ import pyarrow as pa
 
 from cifar_core import constants as C
 from cifar_core.charts import curve_frame, training_curve_chart
-from cifar_core.comparison import batch_rows, curve_rows
-from cifar_core.comparison_charts import comparison_curves_chart
-from cifar_core.comparison_charts import curve_frame as comparison_frame
+from cifar_core.comparison.analysis import batch_rows, curve_rows
+from cifar_core.comparison.charts import comparison_curves_chart
+from cifar_core.comparison.charts import curve_frame as comparison_frame
 from cifar_core.curve_points import downsample_batches
 
 METRICS: tuple[str, ...] = ("loss", "accuracy")
@@ -234,7 +234,7 @@ def comparison_specs(
     x_field: str = "epoch",
     cache_key: Hashable | None = None,
 ) -> dict[str, dict]:
-    """Ready specs of the live comparison curves (comparison_charts.comparison_curves).
+    """Ready specs of the live comparison curves (comparison.charts.comparison_curves).
 
     Args:
         runs: run label → (batch points, epoch logs, steps per epoch), in legend order.

@@ -8,9 +8,9 @@ import zipfile
 import numpy as np
 import streamlit as st
 
-from cifar_core import ethics as E
-from cifar_core import ethics_charts as EC
-from cifar_core import ethics_content as T
+from cifar_core.bias_privacy import analysis as E
+from cifar_core.bias_privacy import charts as EC
+from cifar_core.bias_privacy import content as T
 from cifar_core.charts import per_class_bars
 from cifar_core.runs import RunInfo, RunStore, RunStoreError
 from ui.common import LATEST_RUN_KEY, get_store, load_saved_run

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from cifar_core import constants as C
+from cifar_core.comparison.references import reference_rows
 from cifar_core.data import describe_source
 from cifar_core.lessons import NOT_SHOWN_HERE
 from cifar_core.models import count_mult_adds, count_params, get_architecture
-from cifar_core.references import reference_rows
 from ui.common import available_steps
 from ui.compat import require_app_navigation
 from ui.lesson_runs import see_it

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from cifar_core import comparison as K
 from cifar_core import constants as C
 from cifar_core import live_view
-from cifar_core import references as R
-from cifar_core import scoreboard as S
-from cifar_core import verdict as V
-from cifar_core.comparison_charts import (
+from cifar_core.comparison import analysis as K
+from cifar_core.comparison import references as R
+from cifar_core.comparison import scoreboard as S
+from cifar_core.comparison import verdict as V
+from cifar_core.comparison.charts import (
     comparison_curves,
     confusion_cells,
     per_class_grouped,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cifar_core import ethics as E
+from cifar_core.bias_privacy import analysis as E
 from harness.browser import launch_browser, open_app_page, streamlit_server, wait_for_app
 from tests.conftest import sample_dir
 from ui.common import LESSON_STEPS

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from cifar_core import charts as CH
-from cifar_core import comparison as K
-from cifar_core import comparison_charts as CC
+from cifar_core.comparison import analysis as K
+from cifar_core.comparison import charts as CC
 from cifar_core.curve_points import downsample_batches
 
 

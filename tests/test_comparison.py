@@ -12,11 +12,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from cifar_core import comparison as K
-from cifar_core import comparison_charts as CC
 from cifar_core import look_inside as L
-from cifar_core import references as R
-from cifar_core import scoreboard as S
+from cifar_core.comparison import analysis as K
+from cifar_core.comparison import charts as CC
+from cifar_core.comparison import references as R
+from cifar_core.comparison import scoreboard as S
 from cifar_core.constants import CLASS_NAMES
 from cifar_core.evaluation import confusion_matrix, per_class_accuracy
 from cifar_core.models import count_params, layer_table
@@ -341,7 +341,9 @@ def test_filter_images_normalise_each_filter_and_enlarge_it():
 
 def test_comparison_modules_do_not_import_tensorflow():
     code = (
-        "import sys; import cifar_core.comparison, cifar_core.comparison_charts, "
+        "import sys; import cifar_core.comparison.analysis, cifar_core.comparison.charts, "
+        "cifar_core.comparison.scoreboard, cifar_core.comparison.references, "
+        "cifar_core.comparison.verdict, "
         "cifar_core.look_inside; print('tensorflow' in sys.modules)"
     )
     out = subprocess.run(

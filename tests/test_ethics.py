@@ -12,9 +12,9 @@ import altair as alt
 import numpy as np
 import pytest
 
-from cifar_core import ethics as E
-from cifar_core import ethics_charts as EC
-from cifar_core import ethics_content as T
+from cifar_core.bias_privacy import analysis as E
+from cifar_core.bias_privacy import charts as EC
+from cifar_core.bias_privacy import content as T
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -271,7 +271,7 @@ def test_enough_discussion_questions():
 
 def test_core_modules_do_not_import_tensorflow_or_streamlit():
     code = (
-        "import sys, cifar_core.ethics, cifar_core.ethics_content; "
+        "import sys, cifar_core.bias_privacy.analysis, cifar_core.bias_privacy.content; "
         "bad = [m for m in ('tensorflow', 'keras', 'streamlit') if m in sys.modules]; "
         "assert not bad, bad"
     )

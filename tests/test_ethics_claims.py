@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from cifar_core import ethics_content as T
+from cifar_core.bias_privacy import content as T
 
 MEMBERSHIP_QUIZ = next(item for item in T.QUIZ if item.key == "membership")
 # Everything the page says about the train-vs-test confidence demo.

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from cifar_core import constants as C
+from cifar_core.comparison.references import NOTEBOOKS, REFERENCE_RESULTS, reference_rows
 from cifar_core.models import count_mult_adds
-from cifar_core.references import NOTEBOOKS, REFERENCE_RESULTS, reference_rows
 from tests.conftest import open_app
 
 REPO = Path(__file__).resolve().parents[1]

@@ -191,7 +191,7 @@ def test_templates_are_what_altair_validates(metric):
     import altair as alt
 
     from cifar_core.charts import training_curve_chart
-    from cifar_core.comparison_charts import comparison_curves_chart
+    from cifar_core.comparison.charts import comparison_curves_chart
 
     for total_epochs in (None, 1, 7, 50):  # one Altair build per metric, the x axis patched in
         chart = training_curve_chart(alt.NamedData(name=LV.TRAIN_DATASET), metric, total_epochs)

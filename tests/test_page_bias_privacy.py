@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cifar_core import ethics as E
-from cifar_core import ethics_content as T
+from cifar_core.bias_privacy import analysis as E
+from cifar_core.bias_privacy import content as T
 from cifar_core.runs import PREDICTIONS_FILE, STATUS_FILE, RunStore
 from tests.conftest import open_app
 from ui.common import LATEST_RUN_KEY, get_store
@@ -214,7 +214,7 @@ def test_quiz_feedback_explains_right_and_wrong_answers(empty_runs):
 
 def test_page_dependencies_import_without_tensorflow():
     code = (
-        "import sys, cifar_core.ethics, cifar_core.ethics_content, cifar_core.charts, "
+        "import sys, cifar_core.bias_privacy.analysis, cifar_core.bias_privacy.content, cifar_core.charts, "
         "cifar_core.runs, ui.common; "
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
     )

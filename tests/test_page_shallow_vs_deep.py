@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cifar_core import comparison as K
-from cifar_core import comparison_charts as CC
-from cifar_core import references as R
+from cifar_core.comparison import analysis as K
+from cifar_core.comparison import charts as CC
+from cifar_core.comparison import references as R
 from cifar_core.evaluation import confusion_matrix
 from cifar_core.jobs import JobManager, wait_for
 from cifar_core.runs import RunStore

@@ -501,7 +501,10 @@ def damage_one_file(data: st.DataObject, folder: Path, source: Path) -> tuple[st
 
 def exercise(run: R.Run) -> None:
     """Read a loaded run the way the pages do: nothing may raise."""
-    from cifar_core import charts, comparison, curve_points, ethics, scoreboard
+    from cifar_core import charts, curve_points
+    from cifar_core.bias_privacy import analysis as ethics
+    from cifar_core.comparison import analysis as comparison
+    from cifar_core.comparison import scoreboard
     from cifar_core.models import count_params
     from cifar_core.phases import phase_rows
 

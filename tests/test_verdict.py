@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from cifar_core import verdict as V
+from cifar_core.comparison import verdict as V
 
 
 def test_one_seed_each_cannot_name_a_winner_even_with_a_big_lead():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import numpy as np
 
-from cifar_core.ethics import (
+from cifar_core.bias_privacy.analysis import (
     DENSITY_POINTS,
     SCORE_MAX,
     SCORE_MIN,

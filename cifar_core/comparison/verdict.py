@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cifar_core.comparison import USABLE_STATUSES
+from cifar_core.comparison.analysis import USABLE_STATUSES
 from cifar_core.models import count_mult_adds
 
 BUDGET_KEYS: tuple[str, ...] = (

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cifar_core.comparison import _finite, final_gap
+from cifar_core.comparison.analysis import _finite, final_gap
 
 WINNER_MARK = "🏆"
 
