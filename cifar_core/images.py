@@ -130,8 +130,14 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     """Converts any Pillow mode to 8-bit RGB; transparent pixels go on a white background."""
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         # 16-bit grey (PNG): Pillow's own conversion would clip everything above 255 to white.
-        grey = np.asarray(image, dtype=np.float64) / 257.0
-        image = Image.fromarray(np.clip(np.rint(grey), 0, 255).astype(np.uint8))  # "L"
+        values = np.asarray(image, dtype=np.float64)
+        grey = np.clip(np.rint(values / 257.0), 0, 255).astype(np.uint8)
+        key = image.info.get("transparency")  # a PNG's transparent grey value, if it has one
+        if isinstance(key, int):
+            rgb = np.repeat(grey[..., None], 3, axis=-1)
+            rgb[values == key] = _BACKGROUND  # rebuilt from an array, the image loses its key
+            return Image.fromarray(rgb)
+        image = Image.fromarray(grey)  # "L"
     if image.mode in ("RGBA", "LA", "PA", "RGBa") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (*_BACKGROUND, 255))

@@ -170,3 +170,14 @@ def test_png_bytes_round_trip_losslessly() -> None:
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     assert Image.open(io.BytesIO(data)).format == "PNG"
     np.testing.assert_array_equal(decode_image(data), image)
+
+
+def test_a_transparent_16_bit_grey_goes_on_white():
+    # A 16-bit grey PNG whose transparent value is 0: those pixels are white, the rest grey.
+    values = np.full((40, 40), 30_000, dtype=np.uint16)
+    values[:20] = 0
+    buffer = io.BytesIO()
+    Image.fromarray(values).save(buffer, "PNG", transparency=0)
+    out = decode_image(buffer.getvalue())
+    assert (out[:20] == 255).all()  # transparent: the white background
+    assert (out[20:] == round(30_000 / 257)).all()  # opaque: its grey, scaled to 8 bits
