@@ -92,11 +92,40 @@ def _get(d: dict, key: str) -> Any:
     raise KeyError(key)
 
 
+# What a CIFAR-10 batch needs to rebuild its pixel array, and nothing else (as Keras' own
+# cifar loader allows since 3.x): numpy < 2 and numpy >= 2 spell `multiarray` differently.
+# Dicts, lists, ints and bytes need no global at all.
+_ALLOWED_GLOBALS = frozenset(
+    {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+    }
+)
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    """Unpickles a CIFAR-10 batch: numpy arrays and plain containers only.
+
+    A tampered file in the data folder cannot run code through a pickle `__reduce__`
+    gadget (os.system, builtins.eval, …): any other global is refused.
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"refusing `{module}.{name}`: a CIFAR-10 batch holds only arrays, lists and bytes"
+        )
+
+
 def _unpickle(raw: bytes, name: str) -> dict:
     # The files are pickles written by the dataset's authors; only a folder the operator
-    # configured is ever read this way — never anything a browser user uploaded.
+    # configured is ever read this way — never anything a browser user uploaded — and then
+    # with an unpickler that rebuilds numpy arrays and plain data only.
     try:
-        obj = pickle.load(io.BytesIO(raw), encoding="bytes")
+        obj = _CifarUnpickler(io.BytesIO(raw), encoding="bytes").load()
     except Exception as exc:  # noqa: BLE001 — any unpickling failure means a damaged file
         raise DataError(f"{name}: cannot be read as a CIFAR-10 pickle ({exc}).") from exc
     if not isinstance(obj, dict):

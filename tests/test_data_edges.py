@@ -292,3 +292,24 @@ def test_a_bad_cifar10_dir_is_logged_with_the_setting(offline_keras, monkeypatch
         f"{missing}: does not exist. Check the CIFAR10_DIR setting."
     )
     assert not D.shared_data_ready() and offline_keras == []
+
+
+class _Gadget:
+    """A pickle that would run a command when loaded with plain pickle.load."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("echo pwned > /dev/null",))
+
+
+@pytest.mark.parametrize("where", ["data", "labels"])
+def test_a_tampered_batch_cannot_run_code(tmp_path, where):
+    from tests.test_data import write_folder
+
+    folder = write_folder(tmp_path / "cifar")
+    batch = pickle.loads((folder / D.TRAIN_BATCHES[0]).read_bytes())
+    batch[where.encode()] = _Gadget()
+    (folder / D.TRAIN_BATCHES[0]).write_bytes(pickle.dumps(batch))
+    with pytest.raises(D.DataError, match=r"refusing `(posix|nt|os)\.system`"):
+        D.load_local(folder)
