@@ -516,6 +516,9 @@ def test_a_read_only_runs_folder_is_reported(tiny_disk):
     with pytest.raises(OSError) as caught:
         store.create(store.new_run_id(), {})
     assert "is not writable" in D.describe_write_error(caught.value, store.root)
+    with pytest.raises(OSError) as caught:  # the OSError itself, whatever the cleanup meets
+        store.write_predictions(run_id, test_labels=np.arange(3))
+    assert caught.value.errno == errno.EROFS
     assert store.list_runs()[0].status == "finished" and store.load(run_id).history
     assert store.prune(set(), D.RunBudget(max_mb=1, max_count=1)) == []  # nothing to remove
     assert store.prune(set(), D.RunBudget(max_mb=0.00001, max_count=1)) == []  # cannot: skipped
