@@ -45,11 +45,11 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "data": (["cifar_core/data.py"], ["tests/test_data.py", "tests/test_data_edges.py"]),
     "run store": (
         [
-            "cifar_core/runs.py",
-            "cifar_core/run_files.py",
-            "cifar_core/run_disk.py",
-            "cifar_core/run_checks.py",
-            "cifar_core/run_binary.py",
+            "cifar_core/runs/__init__.py",
+            "cifar_core/runs/files.py",
+            "cifar_core/runs/disk.py",
+            "cifar_core/runs/checks.py",
+            "cifar_core/runs/binary.py",
         ],
         ["tests/test_runs.py", "tests/test_runs_untrusted.py", "tests/test_runs_edges.py"],
     ),

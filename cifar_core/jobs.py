@@ -18,7 +18,7 @@ from cifar_core.limits import LimitError, Limits
 from cifar_core.memory import limit_malloc_arenas, release_free_memory
 from cifar_core.monitor import CANCELLED, FAILED, FINISHED, STOPPED
 from cifar_core.presence import Presence
-from cifar_core.run_disk import RunBudget
+from cifar_core.runs.disk import RunBudget
 from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig, TrainingJob
 

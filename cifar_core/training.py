@@ -26,7 +26,7 @@ from cifar_core.monitor import (
 )
 from cifar_core.phases import PhaseClock
 from cifar_core.precision import FLOAT32, Decision, precision_for
-from cifar_core.run_disk import describe_write_error, is_storage_error
+from cifar_core.runs.disk import describe_write_error, is_storage_error
 from cifar_core.runs import (
     ARCHITECTURE_FILE,
     BEST_WEIGHTS_FILE,

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cifar_core import run_disk as D
-from cifar_core import run_files as F
 from cifar_core import runs as R
+from cifar_core.runs import disk as D
+from cifar_core.runs import files as F
 
 
 def make_run(

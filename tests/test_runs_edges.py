@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cifar_core import run_binary as B
-from cifar_core import run_checks as C
-from cifar_core import run_disk as D
-from cifar_core import run_files as F
 from cifar_core import runs as R
+from cifar_core.runs import binary as B
+from cifar_core.runs import checks as C
+from cifar_core.runs import disk as D
+from cifar_core.runs import files as F
 from tests.test_runs import make_run, make_runs, remaining, settle
 
 RUN_ID = "20260101-080000-aaaaaa"

@@ -355,7 +355,7 @@ def test_a_cut_short_model_file_is_damage(real_run, tmp_path):
 def test_listing_checks_the_predictions_and_models_once_and_never_reads_the_history(
     real_run, tmp_path, monkeypatch
 ):
-    from cifar_core import run_files as F
+    from cifar_core.runs import files as F
 
     store = R.RunStore(tmp_path / "runs")
     shutil.copytree(real_run, store.root / GOOD)

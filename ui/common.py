@@ -22,8 +22,8 @@ from cifar_core.limits import (
     preset_or_defaults,
     report_setting_problem,
 )
-from cifar_core.run_files import STATUS_FILE
 from cifar_core.runs import PREDICTIONS_FILE, Run, RunStore, RunStoreError
+from cifar_core.runs.files import STATUS_FILE
 
 REPO = Path(__file__).resolve().parents[1]
 

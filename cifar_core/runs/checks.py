@@ -5,7 +5,7 @@ from elsewhere). These checks take the parsed content of one file and raise `Dam
 short sentence saying what is wrong. They check what the pages read: a run that passes can
 be shown without a TypeError, KeyError or IndexError.
 
-The messages do not name the file: the caller (run_files) puts the file name in front.
+The messages do not name the file: the caller (runs.files) puts the file name in front.
 Unknown keys are allowed everywhere (newer versions may add some); known keys must have the
 type and range the app writes.
 """

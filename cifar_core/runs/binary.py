@@ -1,6 +1,6 @@
 """Run binary files: predictions.npz and the model files, checked without trusting them.
 
-Like run_checks (whose `Damage` they raise), these say what is wrong with a file of a run in a
+Like runs.checks (whose `Damage` they raise), these say what is wrong with a file of a run in a
 short sentence without its name. An .npz is read without ever unpickling and without letting
 an array header make it allocate more than the file holds; the model files are checked only
 for being whole (the .keras zip directory, the HDF5 superblock's end-of-file address), which
@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from cifar_core.constants import NUM_CLASSES
-from cifar_core.run_checks import Damage, short
+from cifar_core.runs.checks import Damage, short
 
 # --- predictions.npz ---------------------------------------------------------------------------
 

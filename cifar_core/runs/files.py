@@ -6,7 +6,7 @@ inode, size and modification time, so listing runs reads nothing that did not ch
 
 Every file is untrusted: it is read only if it is a regular file of a sane size (never a
 pipe, a device or a folder), and its content is checked before anything else sees it
-(`run_checks` for the JSON files, `run_binary` for the others). A folder is "damaged" when
+(`runs.checks` for the JSON files, `runs.binary` for the others). A folder is "damaged" when
 any file but the history is wrong (listing never reads the history; `load` checks it too).
 """
 
@@ -27,8 +27,8 @@ from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 
-from cifar_core.run_binary import check_h5_head, check_keras_zip, check_predictions, read_npz
-from cifar_core.run_checks import (
+from cifar_core.runs.binary import check_h5_head, check_keras_zip, check_predictions, read_npz
+from cifar_core.runs.checks import (
     Damage,
     check_config,
     check_result,

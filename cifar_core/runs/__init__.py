@@ -5,9 +5,9 @@ Settings, read from the environment:
     CIFAR_RUNS_MAX_MB: the run-store budget, total size of the runs in MB (MiB; default
         2000). `RunStore.prune` removes the oldest runs beyond it.
     CIFAR_RUNS_MAX_COUNT: the most runs kept (default 100), also enforced by `prune`.
-A value that is not a positive number falls back to the default (`run_disk.RunBudget.notes` says so).
+A value that is not a positive number falls back to the default (`runs.disk.RunBudget.notes` says so).
 
-Every file of a run is untrusted (run_checks, run_binary): each is read only as a plain file
+Every file of a run is untrusted (runs.checks, runs.binary): each is read only as a plain file
 of a sane size and checked before use, so a run that loads holds exactly the types the pages
 read. Listing reads config.json, status.json, result.json, the predictions and model.json, and
 the headers of the other model files (never the history, which reaches tens of MB for a long
@@ -38,9 +38,9 @@ from cifar_core.constants import (
     ENV_RUNS_DIR,
     RUNS_RUNNING_GRACE_SECONDS,
 )
-from cifar_core.run_checks import check_history
-from cifar_core.run_disk import RunBudget
-from cifar_core.run_files import (  # noqa: F401 — the file names are part of this module's API
+from cifar_core.runs.checks import check_history
+from cifar_core.runs.disk import RunBudget
+from cifar_core.runs.files import (  # noqa: F401 — the file names are part of this module's API
     ARCHITECTURE_FILE,
     BEST_WEIGHTS_FILE,
     CONFIG_FILE,
@@ -139,7 +139,7 @@ class RunInfo:
 class Run:
     """A saved run, read back from its folder.
 
-    Only `RunStore.load` makes one, after checking every file (run_checks): config is a
+    Only `RunStore.load` makes one, after checking every file (runs.checks): config is a
     valid TrainConfig dict; status has a known status word and valid times; history holds
     lists of records with numeric values; result is {} until evaluated, else it holds test
     accuracy and loss, the confusion matrix and the per-class accuracy, one per class.
