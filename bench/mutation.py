@@ -92,7 +92,16 @@ def mutmut_config(modules: list[str], tests: list[str]) -> str:
         # Some mutants' tests train a real network in a fixture, which mutmut's baseline
         # timing leaves out: without room for it, slow-but-correct runs would count as hangs.
         "timeout_constant = 300\n"
+        # mutmut forks each mutant's worker from a process that has already run TensorFlow,
+        # and TensorFlow's thread pools hang in a forked child: start workers from a fork
+        # server that has only imported numpy and TensorFlow (PRELOAD, written next to it).
+        'process_isolation = "forkserver"\n'
+        'forkserver_warmup = "import"\n'
+        f'preload_modules_file = "{PRELOAD}"\n'
     )
+
+
+PRELOAD = "mutmut_preload.txt"  # modules the fork server imports before forking workers
 
 
 def copy_tree(workdir: Path) -> None:
@@ -113,6 +122,7 @@ def run_group(name: str, workdir: Path, max_children: int | None) -> dict:
     copy_tree(workdir)
     with open(workdir / "pyproject.toml", "a", encoding="utf-8") as config:
         config.write(mutmut_config(modules, tests))
+    (workdir / PRELOAD).write_text("numpy\ntensorflow\n")
     # The copy has no ../shared next to it: point the tests at the real sample explicitly.
     env = {**os.environ, "CIFAR_WARMUP": "0", "CIFAR10_DIR": str(cifar_dir())}
     command = ["mutmut", "run"] + ([f"--max-children={max_children}"] if max_children else [])
