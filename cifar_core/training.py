@@ -26,7 +26,6 @@ from cifar_core.monitor import (
 )
 from cifar_core.phases import PhaseClock
 from cifar_core.precision import FLOAT32, Decision, precision_for
-from cifar_core.runs.disk import describe_write_error, is_storage_error
 from cifar_core.runs import (
     ARCHITECTURE_FILE,
     BEST_WEIGHTS_FILE,
@@ -36,6 +35,7 @@ from cifar_core.runs import (
     WEIGHTS_FILE,
     RunStore,
 )
+from cifar_core.runs.disk import describe_write_error, is_storage_error
 
 # How many training images to score for the "does your model remember?" comparison.
 MEMBERSHIP_SAMPLE = 1000
@@ -442,8 +442,8 @@ class TrainingJob:
             "best_val_accuracy": val_accs[best] if best is not None else None,
             "data_source": self.data.source,
             "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
-            "precision": self.precision.precision if self.precision else "float32",
-            "precision_reason": self.precision.reason if self.precision else None,
+            "precision": self.precision.precision,  # set by _run before it summarises
+            "precision_reason": self.precision.reason,
             # all phases but saving's last file: result.json itself (milliseconds)
             "phases": self.phases.as_dict(),
         }

@@ -273,3 +273,7 @@ def test_short_real_training_clearly_beats_chance(sample_data, tmp_store) -> Non
     assert result["test_accuracy"] >= 0.25, result["test_accuracy"]
     losses = [epoch["loss"] for epoch in snap.epochs]
     assert len(losses) == 3 and losses[-1] < losses[0]
+    # The result names the epoch with the best validation accuracy (1-based) and its value.
+    val_accs = [epoch["val_accuracy"] for epoch in snap.epochs]
+    assert result["best_epoch"] == int(np.argmax(val_accs)) + 1
+    assert result["best_val_accuracy"] == max(val_accs)
