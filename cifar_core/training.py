@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
 from cifar_core import constants as C
+from cifar_core.augment_params import AugmentParams
 from cifar_core.data import Cifar10
 from cifar_core.evaluation import summarize_predictions
 from cifar_core.models import count_params, get_architecture
@@ -55,7 +56,10 @@ class TrainConfig:
         epochs, batch_size, optimizer, learning_rate: as in model.compile / model.fit.
         val_split: fraction of `train_size` used for validation.
         seed: seeds the subset, the shuffling, the weights and dropout.
-        augment: AugmentParams.to_dict() of the Augmentation lab, or None for no augmentation.
+        augment: the Augmentation lab's AugmentParams, or None for no augmentation. A dict
+            (a saved config, a teacher's preset, the lab's hand-over) is checked and turned
+            into AugmentParams here, so a bad setting fails where the config is made — on the
+            form — never inside the training thread; settings that change nothing are None.
     """
 
     model: str = C.DEFAULT_MODEL
@@ -66,7 +70,7 @@ class TrainConfig:
     learning_rate: float = C.DEFAULT_LEARNING_RATE
     val_split: float = C.DEFAULT_VAL_SPLIT
     seed: int = C.DEFAULT_SEED
-    augment: dict | None = None
+    augment: AugmentParams | None = None
 
     def __post_init__(self) -> None:
         get_architecture(self.model)  # raises a clear ValueError for an unknown model
@@ -86,10 +90,23 @@ class TrainConfig:
             )
         if not 0 < self.val_split < 0.9:
             raise ValueError(f"Validation split must be between 0 and 0.9, got {self.val_split}.")
+        augment = self.augment
+        if augment is not None and not isinstance(augment, AugmentParams):
+            if not isinstance(augment, Mapping):
+                raise ValueError(
+                    "Augmentation settings must be a mapping of setting → value, got "
+                    f"{type(augment).__name__}."
+                )
+            augment = AugmentParams.from_dict(augment)  # a ValueError names the bad setting
+        if augment is not None and augment.is_identity:
+            augment = None  # trains exactly like no augmentation, so it is the same run
+        object.__setattr__(self, "augment", augment)
 
     def to_dict(self) -> dict:
-        """JSON-ready dict (what the run store saves)."""
-        return asdict(self)
+        """JSON-ready dict (what the run store saves); augmentation as its settings dict."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["augment"] = self.augment.to_dict() if self.augment is not None else None
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
@@ -105,6 +122,10 @@ class TrainConfig:
         """(training images, validation images) per epoch."""
         n_val = max(1, int(round(self.train_size * self.val_split)))
         return self.train_size - n_val, n_val
+
+    def steps_per_epoch(self) -> int:
+        """Batches in one epoch: the training images in batches, the last one partial."""
+        return -(-self.split_sizes()[0] // self.batch_size)
 
 
 def split_indices(n_available: int, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -256,12 +277,11 @@ def save_model_files(model: Any, config: TrainConfig, precision: str, folder: An
 
 def make_augment_fn(config: TrainConfig) -> Callable[[Any], Any] | None:
     """The Augmentation lab's in-graph transform for this config, or None."""
-    if not config.augment:
+    if config.augment is None:
         return None
-    from cifar_core.augmentation import AugmentParams, make_tf_augment
+    from cifar_core.augmentation import make_tf_augment
 
-    params = AugmentParams.from_dict(config.augment)
-    return None if params.is_identity else make_tf_augment(params, seed=config.seed)
+    return make_tf_augment(config.augment, seed=config.seed)
 
 
 class TrainingJob:
@@ -348,7 +368,7 @@ class TrainingJob:
             monitor.set_run_id(self.run_id)
             (folder / ARCHITECTURE_FILE).write_text(model.to_json())
 
-        steps_per_epoch = -(-len(train_idx) // cfg.batch_size)
+        steps_per_epoch = cfg.steps_per_epoch()  # = ⌈len(train_idx) / batch_size⌉
         monitor.begin(steps_per_epoch * cfg.epochs, cfg.batch_size)
         live = LiveMonitorCallback(monitor, cfg.batch_size, len(train_idx), self.time_limit_s)
         callbacks = [

@@ -163,7 +163,7 @@ def live_panel() -> None:
     if any(s.batches or s.epochs for s in snaps):
         # Built once per pair of curve versions for every watching session, then re-emitted
         # as is (Streamlit drops elements a fragment run does not emit).
-        steps = [-(-j.config.split_sizes()[0] // j.config.batch_size) for j in jobs]
+        steps = [j.config.steps_per_epoch() for j in jobs]
         specs = live_view.comparison_specs(
             {
                 label: (s.batches, s.epochs, n)

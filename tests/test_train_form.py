@@ -56,7 +56,7 @@ def test_the_whole_preset_reaches_the_run(page, button, state_key, toggle, slot_
     configs = started_configs(at, state_key)
     assert configs and all(c.val_split == 0.1 and c.seed == 5 for c in configs)
     for config in configs:
-        assert config.augment["rotation_range"] == 10.0 and config.augment["horizontal_flip"]
+        assert config.augment.rotation_range == 10.0 and config.augment.horizontal_flip
         assert config.split_sizes() == (270, 30)
 
 
@@ -72,8 +72,8 @@ def test_the_labs_hand_over_wins_over_the_preset(
     at.run()
     assert not at.exception, at.exception
     for config in started_configs(at, state_key):
-        assert config.augment["width_shift_range"] == 0.2
-        assert config.augment["rotation_range"] == 0  # the lab's settings, not the preset's
+        assert config.augment.width_shift_range == 0.2
+        assert config.augment.rotation_range == 0  # the lab's settings, not the preset's
 
 
 @pytest.mark.parametrize(("page", "button", "state_key", "toggle"), PAGES)
@@ -86,3 +86,18 @@ def test_a_broken_lab_hand_over_is_a_form_error_not_a_failed_run(
     assert "cannot be used" in errors and "rotation_range" in errors, errors
     assert "Augmentation lab" in errors  # where to fix it
     assert not any(t.key == toggle for t in at.toggle)  # nothing broken is offered
+
+
+def test_a_config_carries_checked_augment_params():
+    from cifar_core.augment_params import AugmentParams
+
+    config = TrainConfig(augment={"rotation_range": 10, "horizontal_flip": True})
+    assert isinstance(config.augment, AugmentParams) and config.augment.rotation_range == 10
+    assert TrainConfig.from_dict(config.to_dict()) == config  # saved and read back as is
+    assert TrainConfig(augment={}).augment is None  # changes nothing: the same run as none
+    assert TrainConfig(augment=AugmentParams()).key() == TrainConfig().key()
+    with pytest.raises(ValueError, match="rotation_range"):
+        TrainConfig(augment={"rotation_range": "a lot"})
+    with pytest.raises(ValueError, match="mapping"):
+        TrainConfig(augment=["rotation_range", 10])
+    assert TrainConfig(train_size=1000, batch_size=128).steps_per_epoch() == 7  # 800 / 128

@@ -106,8 +106,8 @@ def test_split_sizes(train_size, val_split, sizes):
 
 def test_equal_configs_have_equal_keys_whatever_the_augment_dict_order():
     # Identical runs share one job through the key; the lab's dict may come in any order.
-    a = TrainConfig(augment={"rotation": 10.0, "zoom": 0.1, "horizontal_flip": True})
-    b = TrainConfig(augment={"horizontal_flip": True, "zoom": 0.1, "rotation": 10.0})
+    a = TrainConfig(augment={"rotation_range": 10.0, "zoom_range": 0.1, "horizontal_flip": True})
+    b = TrainConfig(augment={"horizontal_flip": True, "zoom_range": 0.1, "rotation_range": 10.0})
     assert a == b and a.key() == b.key()
     assert json.loads(a.key()) == a.to_dict()
 

@@ -102,7 +102,7 @@ def curves(
             outside its polled fragment).
     """
     cfg = TrainConfig.from_dict(config)
-    steps = -(-cfg.split_sizes()[0] // cfg.batch_size)
+    steps = cfg.steps_per_epoch()
     specs = live_view.curve_specs(batches, epochs, steps, cfg.epochs, cache_key=cache_key)
     left, right = st.columns(2)
     for column, metric in ((left, "loss"), (right, "accuracy")):

@@ -160,7 +160,7 @@ def augment_source(preset: dict) -> tuple[dict | None, str]:
     return None, ""
 
 
-def augmentation_ui(keys: FormKeys, settings: dict | None, source: str) -> dict | None:
+def augmentation_ui(keys: FormKeys, settings: dict | None, source: str) -> AugmentParams | None:
     """The augmentation toggle (or a link to the lab when there is nothing to apply)."""
     if not settings:
         lab = next((s for s in available_steps() if s.url_path == "augmentation_lab"), None)
@@ -191,4 +191,4 @@ def augmentation_ui(keys: FormKeys, settings: dict | None, source: str) -> dict 
         "transforms drawn exactly as in the lab's preview; validation and test images are "
         "never augmented."
     )
-    return params.to_dict() if use else None
+    return params if use else None

@@ -168,18 +168,18 @@ def check_config(config: dict) -> None:
     if augment is not None and not isinstance(augment, dict):
         raise Damage(f'"augment" is {short(augment)}, not an object or null')
     # What the pages build from it (config_summary, the curves): the same checks as training.
-    from cifar_core.augmentation import AugmentParams
+    from cifar_core.augment_params import AugmentParams
     from cifar_core.training import TrainConfig
 
-    try:
-        TrainConfig.from_dict(config).split_sizes()
-    except (ValueError, TypeError, ArithmeticError) as exc:
-        raise Damage(str(exc).rstrip(".")[:150]) from None
-    try:
+    try:  # first, so that a bad setting is named as the augmentation's
         if augment:
             AugmentParams.from_dict(augment)
     except (ValueError, TypeError, ArithmeticError) as exc:
         raise Damage(f'"augment": {str(exc).rstrip(".")[:140]}') from None
+    try:
+        TrainConfig.from_dict(config).split_sizes()
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise Damage(str(exc).rstrip(".")[:150]) from None
 
 
 # --- status.json -------------------------------------------------------------------------------
