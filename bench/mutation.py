@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -101,6 +103,7 @@ def mutmut_config(modules: list[str], tests: list[str]) -> str:
     )
 
 
+SAMPLE_SEED = 2026  # the same draw every time, so a sampled score can be rerun
 PRELOAD = "mutmut_preload.txt"  # modules the fork server imports before forking workers
 
 
@@ -116,8 +119,41 @@ def copy_tree(workdir: Path) -> None:
             shutil.copy2(source, target)
 
 
-def run_group(name: str, workdir: Path, max_children: int | None) -> dict:
-    """Copy the tree into workdir, configure mutmut for one group, run it; its stats."""
+# Run inside a copy: mutmut's own code reads the copy's pyproject.toml.
+_GENERATE = "from mutmut.__main__ import create_mutants; create_mutants(1)"
+_STATUSES = (
+    "import json, sys; from pathlib import Path; from mutmut.stats import status_by_exit_code\n"
+    "codes = {}\n"
+    "for meta in Path('mutants').rglob('*.meta'):\n"
+    "    codes.update(json.loads(meta.read_text())['exit_code_by_key'])\n"
+    "print(json.dumps({n: status_by_exit_code[codes[n]] for n in json.load(sys.stdin)}))"
+)
+
+
+def sampled_stats(workdir: Path, env: dict, names: list[str]) -> dict:
+    """mutmut's statuses of these mutants, counted like export-cicd-stats counts them all."""
+    done = subprocess.run([sys.executable, "-c", _STATUSES], cwd=workdir, env=env, check=True,
+                          input=json.dumps(names), capture_output=True, text=True)  # fmt: skip
+    statuses = json.loads(done.stdout)
+    count = {s: list(statuses.values()).count(s) for s in set(statuses.values())}
+    survivors = sorted(n for n, s in statuses.items() if s != "killed")
+    return {
+        "total": len(names),
+        "killed": count.get("killed", 0),
+        "survived": count.get("survived", 0),
+        "timeout": count.get("timeout", 0),
+        "no_tests": count.get("no tests", 0),
+        "skipped": count.get("skipped", 0),
+        "not_killed": [f"{n}: {statuses[n]}" for n in survivors],
+    }
+
+
+def run_group(name: str, workdir: Path, max_children: int | None, sample: int = 0) -> dict:
+    """Copy the tree into workdir, configure mutmut for one group, run it; its stats.
+
+    With `sample`, only that many mutants drawn at random (seeded) run, and the stats are
+    theirs: an unbiased estimate of the group's score at a fraction of the time.
+    """
     modules, tests = GROUPS[name]
     copy_tree(workdir)
     with open(workdir / "pyproject.toml", "a", encoding="utf-8") as config:
@@ -126,11 +162,26 @@ def run_group(name: str, workdir: Path, max_children: int | None) -> dict:
     # The copy has no ../shared next to it: point the tests at the real sample explicitly.
     env = {**os.environ, "CIFAR_WARMUP": "0", "CIFAR10_DIR": str(cifar_dir())}
     command = ["mutmut", "run"] + ([f"--max-children={max_children}"] if max_children else [])
+    chosen: list[str] = []
+    if sample:
+        subprocess.run([sys.executable, "-c", _GENERATE], cwd=workdir, env=env, check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+        names = sorted(
+            name
+            for meta in (workdir / "mutants").rglob("*.meta")
+            for name in json.loads(meta.read_text())["exit_code_by_key"]
+        )
+        chosen = random.Random(SAMPLE_SEED).sample(names, min(sample, len(names)))
+        command += chosen
     log = workdir / "mutmut-run.log"
     with open(log, "w", encoding="utf-8") as out:
         done = subprocess.run(command, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
     if done.returncode:
         sys.exit(f"mutmut failed for {name!r}; its output is in {log}")
+    if chosen:
+        stats = sampled_stats(workdir, env, chosen) | {"population": len(names)}
+        (workdir / "mutants" / "survivors.txt").write_text("\n".join(stats.pop("not_killed")))
+        return stats
     subprocess.run(["mutmut", "export-cicd-stats"], cwd=workdir, check=True,
                    stdout=subprocess.DEVNULL)  # fmt: skip
     stats = json.loads((workdir / "mutants" / "mutmut-cicd-stats.json").read_text())
@@ -140,11 +191,24 @@ def run_group(name: str, workdir: Path, max_children: int | None) -> dict:
     return stats
 
 
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson 95% interval of a proportion (a sampled score's uncertainty)."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", choices=list(GROUPS), help="groups to run")
     parser.add_argument("--keep", help="folder for the copies (default: a temporary one)")
     parser.add_argument("--max-children", type=int, help="parallel mutants (default: CPU count)")
+    parser.add_argument(
+        "--sample", type=int, default=0, help="run only N mutants drawn at random per group"
+    )
     args = parser.parse_args()
     groups = args.only or list(GROUPS)
     killed = total = 0
@@ -152,13 +216,17 @@ def main() -> None:
         root = Path(args.keep or tmp)
         for name in groups:
             workdir = root / name.replace(" ", "_")
-            stats = run_group(name, workdir, args.max_children)
+            stats = run_group(name, workdir, args.max_children, args.sample)
             counted = stats["total"] - stats.get("skipped", 0)
             # A mutant whose tests still run after 15× their normal time + 5 minutes hangs:
             # caught, as mutmut itself counts it.
             caught = stats["killed"] + stats["timeout"]
             score = caught / counted if counted else float("nan")
             killed, total = killed + caught, total + counted
+            if "population" in stats:  # a random sample: say so, with its uncertainty
+                low, high = wilson(caught, counted)
+                print(f"{name}: a random sample of {counted} of its {stats['population']} "
+                      f"mutants; 95% interval of the score {low:.2f}–{high:.2f}")  # fmt: skip
             print(
                 f"{name}: caught {caught}/{counted} (killed {stats['killed']}, hung past the "
                 f"time limit {stats['timeout']}), survived {stats['survived']}, no test "
