@@ -33,7 +33,6 @@ ENV_RUNS_MAX_COUNT = "CIFAR_RUNS_MAX_COUNT"  # run-store budget: number of saved
 ENV_PRESET = "CIFAR_PRESET"  # the teacher's default Train settings (JSON or a JSON file)
 ENV_PRECISION = "CIFAR_PRECISION"  # auto (measure), float32 or bfloat16 (see precision.py)
 ENV_WARMUP = "CIFAR_WARMUP"  # 0: no background warm-up of TensorFlow, data and precision
-DEFAULT_RUNS_DIR = "runs"
 
 # Model names and their labels in the UI.
 MODEL_NAMES: tuple[str, ...] = ("shallow", "deep")

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from cifar_core import settings
 from cifar_core.constants import CLASS_NAMES, DOWNLOAD_MB, ENV_CIFAR10_DIR, NUM_CLASSES
 
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
@@ -266,7 +267,7 @@ def load_local(path: str | os.PathLike[str]) -> Cifar10:
 
 def keras_home() -> Path:
     """The folder Keras caches datasets under (KERAS_HOME or ~/.keras)."""
-    return Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser()
+    return Path(settings.value(settings.KERAS_HOME)).expanduser()
 
 
 def keras_cache_folder() -> Path:
@@ -330,8 +331,7 @@ def _arrays(data: Cifar10) -> tuple:
 
 def configured_dir() -> str | None:
     """The CIFAR10_DIR setting, or None when the app should use Keras' download."""
-    value = os.environ.get(ENV_CIFAR10_DIR, "").strip()
-    return value or None
+    return settings.raw(settings.CIFAR10_DIR) or None
 
 
 def describe_source() -> str:

@@ -17,7 +17,6 @@ No TensorFlow is imported by this module itself: pages read decisions without lo
 
 from __future__ import annotations
 
-import os
 import statistics
 import threading
 import time
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cifar_core import constants as C
+from cifar_core import settings
 
 FLOAT32 = "float32"
 BFLOAT16 = "bfloat16"
@@ -95,7 +95,7 @@ def setting(value: str | None = None) -> tuple[str, str]:
 
     A bad value keeps "auto" and says so, for the pages that show server-setting problems.
     """
-    raw = (os.environ.get(C.ENV_PRECISION, "") if value is None else value).strip().lower()
+    raw = (settings.raw(settings.PRECISION) if value is None else value).strip().lower()
     if raw in ("", AUTO):
         return AUTO, ""
     if raw in PRECISIONS:

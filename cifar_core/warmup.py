@@ -13,11 +13,11 @@ Off with $CIFAR_WARMUP=0 (the test suite's in-process app tests turn it off).
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 
 from cifar_core import constants as C
+from cifar_core import settings
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ done = threading.Event()
 
 
 def enabled() -> bool:
-    return os.environ.get(C.ENV_WARMUP, "1").strip() not in ("0", "false", "no", "off")
+    return settings.value(settings.WARMUP).lower() not in ("0", "false", "no", "off")
 
 
 def start(delay_s: float = WARMUP_DELAY_S) -> bool:

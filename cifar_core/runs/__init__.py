@@ -33,9 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from cifar_core import settings
 from cifar_core.constants import (
-    DEFAULT_RUNS_DIR,
-    ENV_RUNS_DIR,
     RUNS_RUNNING_GRACE_SECONDS,
 )
 from cifar_core.runs.checks import check_history
@@ -77,7 +76,7 @@ from cifar_core.runs.files import (  # noqa: F401 — the file names are part of
 
 def default_root() -> Path:
     """The runs folder: $CIFAR_RUNS_DIR, else ./runs."""
-    return Path(os.environ.get(ENV_RUNS_DIR, "").strip() or DEFAULT_RUNS_DIR)
+    return Path(settings.value(settings.RUNS_DIR))
 
 
 def validate_run_id(run_id: str) -> str:

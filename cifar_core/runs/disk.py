@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cifar_core import settings
 from cifar_core.constants import (
     DEFAULT_RUNS_MAX_COUNT,
     DEFAULT_RUNS_MAX_MB,
@@ -38,11 +39,10 @@ class RunBudget:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RunBudget:
         """$CIFAR_RUNS_MAX_MB and $CIFAR_RUNS_MAX_COUNT, defaults where unset or invalid."""
-        env = os.environ if environ is None else environ
         notes = []
         max_mb: float = DEFAULT_RUNS_MAX_MB
         max_count: int = DEFAULT_RUNS_MAX_COUNT
-        text = env.get(ENV_RUNS_MAX_MB, "").strip()
+        text = settings.raw(settings.RUNS_MAX_MB, environ)
         if text:
             try:
                 max_mb = float(text)
@@ -54,7 +54,7 @@ class RunBudget:
                     f"{ENV_RUNS_MAX_MB}={text!r} is not a positive number of MB; "
                     f"using {DEFAULT_RUNS_MAX_MB}."
                 )
-        text = env.get(ENV_RUNS_MAX_COUNT, "").strip()
+        text = settings.raw(settings.RUNS_MAX_COUNT, environ)
         if text:
             try:
                 max_count = int(text)
