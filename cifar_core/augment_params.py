@@ -158,11 +158,10 @@ class AugmentParams:
         return cls(**data)
 
 
-def _show(value: object) -> str:
+def _show(value: float | np.integer | np.floating) -> str:
     # Numbers as a student typed them (-5, 0.2), not as numpy prints them (np.float64(-5.0)).
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return f"{float(value):g}"
-    return repr(value)
+    # Only ever called with a value _number() accepted.
+    return f"{float(value):g}"
 
 
 def _number(name: str, value: object) -> float:
