@@ -389,7 +389,9 @@ def _apply_tf(images: tf.Tensor, t: _Transforms, fill_mode: str, fill_value: flo
     out = tf.raw_ops.ImageProjectiveTransformV3(
         images=images,
         transforms=matrices,
-        output_shape=tf.shape(images)[1:3],
+        # Static, so a batch keeps its known height and width through tf.data (Flatten needs
+        # them; Keras before 3.11 failed on augmented batches without).
+        output_shape=tf.constant([height, width], tf.int32),
         fill_value=tf.constant(fill_value, tf.float32),
         interpolation="BILINEAR",
         fill_mode=fill_mode.upper(),

@@ -415,3 +415,16 @@ def test_float64_pixels_keep_their_precision_through_whole_pixel_moves() -> None
     moved = apply_transform(image, Transform(shift_x_px=2, shift_y_px=-1))
     np.testing.assert_array_equal(moved[:-1, 2:], image[1:, :-2])
     assert moved.dtype == np.float64
+
+
+def test_augmented_batches_keep_their_static_picture_size():
+    # In a tf.data pipeline the batch size is unknown; height, width and channels must stay
+    # known after augmentation (the model's Flatten needs them).
+    import tensorflow as tf
+
+    from cifar_core.augment_params import LESSON_PRESET
+    from cifar_core.augmentation import make_tf_augment
+
+    augment = make_tf_augment(LESSON_PRESET, seed=3)
+    ds = tf.data.Dataset.from_tensor_slices(tf.zeros((8, 32, 32, 3))).batch(4).map(augment)
+    assert ds.element_spec.shape.as_list() == [None, 32, 32, 3]
