@@ -20,8 +20,8 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from cifar_core import augment_view as V
 from cifar_core.augmentation import LESSON_PRESET, preview_grid
+from cifar_core.augmentation import preview as V
 from cifar_core.data import Cifar10, load_local
 from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig

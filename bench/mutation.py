@@ -73,7 +73,11 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
         ],
     ),
     "augmentation": (
-        ["cifar_core/augmentation.py", "cifar_core/augment_params.py"],
+        [
+            "cifar_core/augmentation/__init__.py",
+            "cifar_core/augmentation/pipeline.py",
+            "cifar_core/augmentation/params.py",
+        ],
         [
             "tests/test_augmentation.py",
             "tests/test_oracle_augmentation.py",

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from cifar_core import constants as C
-from cifar_core.augment_params import AugmentParams
+from cifar_core.augmentation.params import AugmentParams
 from cifar_core.data import Cifar10
 from cifar_core.evaluation import summarize_predictions
 from cifar_core.models import count_params, get_architecture

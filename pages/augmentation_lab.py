@@ -9,9 +9,6 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from cifar_core import augment_view as V
-from cifar_core.augment_advice import describe_params, label_warnings
-from cifar_core.augment_code import to_code
 from cifar_core.augmentation import (
     FILL_MODES,
     LESSON_PRESET,
@@ -19,6 +16,9 @@ from cifar_core.augmentation import (
     apply_transform,
     preview_grid,
 )
+from cifar_core.augmentation import preview as V
+from cifar_core.augmentation.advice import describe_params, label_warnings
+from cifar_core.augmentation.code import to_code
 from cifar_core.data import Cifar10
 from cifar_core.images import upscale_nearest
 from ui.common import (

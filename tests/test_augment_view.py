@@ -1,4 +1,4 @@
-"""Tests of cifar_core.augment_view: image choice, settings ↔ controls, mosaics, uploads."""
+"""Tests of cifar_core.augmentation.preview: image choice, settings ↔ controls, mosaics, uploads."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cifar_core import augment_view as V
-from cifar_core.augment_advice import describe_params
 from cifar_core.augmentation import (
     FILL_MODES,
     LESSON_PRESET,
@@ -18,6 +16,8 @@ from cifar_core.augmentation import (
     apply_transform,
     preview_grid,
 )
+from cifar_core.augmentation import preview as V
+from cifar_core.augmentation.advice import describe_params
 from cifar_core.images import ImageDecodeError, upscale_nearest
 from tests.test_images import encode, noise_image, png_header_only
 

@@ -13,8 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cifar_core.augment_advice import describe_params, label_warnings
-from cifar_core.augment_code import to_code
 from cifar_core.augmentation import (
     AUGMENT_LIMITS,
     FILL_MODES,
@@ -29,6 +27,8 @@ from cifar_core.augmentation import (
     preview_grid,
     random_transform,
 )
+from cifar_core.augmentation.advice import describe_params, label_warnings
+from cifar_core.augmentation.code import to_code
 
 # Training (float in [0, 1]) may differ from the preview by uint8 rounding at most.
 PIXEL_TOLERANCE = 1 / 255 + 1e-6

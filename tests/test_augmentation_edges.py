@@ -422,8 +422,8 @@ def test_augmented_batches_keep_their_static_picture_size():
     # known after augmentation (the model's Flatten needs them).
     import tensorflow as tf
 
-    from cifar_core.augment_params import LESSON_PRESET
     from cifar_core.augmentation import make_tf_augment
+    from cifar_core.augmentation.params import LESSON_PRESET
 
     augment = make_tf_augment(LESSON_PRESET, seed=3)
     ds = tf.data.Dataset.from_tensor_slices(tf.zeros((8, 32, 32, 3))).batch(4).map(augment)

@@ -13,10 +13,10 @@ from PIL import Image
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from cifar_core import augment_view as V
-from cifar_core.augment_advice import describe_params
-from cifar_core.augment_code import to_code
 from cifar_core.augmentation import LESSON_PRESET, AugmentParams
+from cifar_core.augmentation import preview as V
+from cifar_core.augmentation.advice import describe_params
+from cifar_core.augmentation.code import to_code
 from cifar_core.images import MAX_UPLOAD_MB
 from tests.conftest import open_app
 from tests.test_images import encode, noise_image, png_header_only

@@ -89,7 +89,7 @@ def test_a_broken_lab_hand_over_is_a_form_error_not_a_failed_run(
 
 
 def test_a_config_carries_checked_augment_params():
-    from cifar_core.augment_params import AugmentParams
+    from cifar_core.augmentation.params import AugmentParams
 
     config = TrainConfig(augment={"rotation_range": 10, "horizontal_flip": True})
     assert isinstance(config.augment, AugmentParams) and config.augment.rotation_range == 10

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from cifar_core import constants as C
-from cifar_core.augment_params import AugmentParams
+from cifar_core.augmentation.params import AugmentParams
 from cifar_core.training import TrainConfig
 from ui.common import (
     AUGMENT_KEY,

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import streamlit as st
 
-from cifar_core.augment_view import UploadPreview, prepare_upload, upload_rules
+from cifar_core.augmentation.preview import UploadPreview, prepare_upload, upload_rules
 from cifar_core.images import ALLOWED_TYPES, MAX_UPLOAD_MB, ImageDecodeError
 
 

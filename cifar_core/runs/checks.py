@@ -168,7 +168,7 @@ def check_config(config: dict) -> None:
     if augment is not None and not isinstance(augment, dict):
         raise Damage(f'"augment" is {short(augment)}, not an object or null')
     # What the pages build from it (config_summary, the curves): the same checks as training.
-    from cifar_core.augment_params import AugmentParams
+    from cifar_core.augmentation.params import AugmentParams
     from cifar_core.training import TrainConfig
 
     try:  # first, so that a bad setting is named as the augmentation's

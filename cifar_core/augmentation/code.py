@@ -6,7 +6,7 @@ import dataclasses
 import math
 from typing import Any
 
-from cifar_core.augment_params import CIFAR_SIZE, AugmentParams
+from cifar_core.augmentation.params import CIFAR_SIZE, AugmentParams
 
 
 def _fmt(value: float) -> str:

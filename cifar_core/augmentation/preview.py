@@ -10,8 +10,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from cifar_core.augment_advice import describe_params
 from cifar_core.augmentation import AugmentParams, Transform
+from cifar_core.augmentation.advice import describe_params
 from cifar_core.images import ImageDecodeError, decode_image, to_cifar_size, upscale_nearest
 
 # The lab's numbers, in one place (the page hard-codes none).

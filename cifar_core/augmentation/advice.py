@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cifar_core.augment_code import _fmt
-from cifar_core.augment_params import (
+from cifar_core.augmentation import _shift_pixels
+from cifar_core.augmentation.code import _fmt
+from cifar_core.augmentation.params import (
     AUGMENT_LIMITS,
     CIFAR_SIZE,
     FILL_MODES,
@@ -18,7 +19,6 @@ from cifar_core.augment_params import (
     WARN_ZOOM_OUT,
     AugmentParams,
 )
-from cifar_core.augmentation import _shift_pixels
 
 
 def label_warnings(params: AugmentParams) -> list[str]:
