@@ -25,7 +25,7 @@ import statistics
 import tempfile
 
 from cifar_core import constants as C
-from cifar_core import precision
+from cifar_core import precision, settings
 from cifar_core.data import load_local
 from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig
@@ -34,7 +34,7 @@ from harness.sample import sample_dir
 
 
 def forced(value: str) -> None:
-    os.environ[C.ENV_PRECISION] = value
+    os.environ[settings.PRECISION.name] = value
 
 
 def main() -> None:
@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--accuracy", action="store_true", help="also compare test accuracy")
     args = parser.parse_args()
 
-    os.environ.pop(C.ENV_PRECISION, None)
+    os.environ.pop(settings.PRECISION.name, None)
     print(f"cpu advertises bfloat16: {precision.cpu_has_bf16()}")
     for name in C.MODEL_NAMES:
         d = precision.precision_for(name)

@@ -21,18 +21,7 @@ FULL_TRAIN_SIZE = 50_000
 FULL_TEST_SIZE = 10_000
 DOWNLOAD_MB = 170
 
-# Environment variables the app reads.
-ENV_CIFAR10_DIR = "CIFAR10_DIR"
-ENV_RUNS_DIR = "CIFAR_RUNS_DIR"
-ENV_MAX_TRAININGS = "CIFAR_MAX_TRAININGS"
-ENV_MAX_IMAGE_EPOCHS = "CIFAR_MAX_IMAGE_EPOCHS"  # per-run budget: training images × epochs
-ENV_MAX_RUN_MINUTES = "CIFAR_MAX_RUN_MINUTES"  # per-run wall-clock limit of training
-ENV_MAX_QUEUE = "CIFAR_MAX_QUEUE"  # runs that may wait for a training slot
-ENV_RUNS_MAX_MB = "CIFAR_RUNS_MAX_MB"  # run-store budget: total size of the runs folder
-ENV_RUNS_MAX_COUNT = "CIFAR_RUNS_MAX_COUNT"  # run-store budget: number of saved runs
-ENV_PRESET = "CIFAR_PRESET"  # the teacher's default Train settings (JSON or a JSON file)
-ENV_PRECISION = "CIFAR_PRECISION"  # auto (measure), float32 or bfloat16 (see precision.py)
-ENV_WARMUP = "CIFAR_WARMUP"  # 0: no background warm-up of TensorFlow, data and precision
+# The environment variables the app reads, and their defaults: cifar_core/settings.py.
 
 # Model names and their labels in the UI.
 MODEL_NAMES: tuple[str, ...] = ("shallow", "deep")

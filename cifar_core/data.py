@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from cifar_core import settings
-from cifar_core.constants import CLASS_NAMES, DOWNLOAD_MB, ENV_CIFAR10_DIR, NUM_CLASSES
+from cifar_core.constants import CLASS_NAMES, DOWNLOAD_MB, NUM_CLASSES
 
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
@@ -230,7 +230,7 @@ def find_batches_folder(path: Path) -> Path:
     if (inner / META_FILE).exists():
         return inner
     raise DataError(
-        f"{path}: no {META_FILE} here or in {inner}. Point {ENV_CIFAR10_DIR} at the folder "
+        f"{path}: no {META_FILE} here or in {inner}. Point {settings.CIFAR10_DIR.name} at the folder "
         f"'cifar-10-batches-py' (holding {_layout()}) or at cifar-10-python.tar.gz."
     )
 
@@ -252,7 +252,7 @@ def load_local(path: str | os.PathLike[str]) -> Cifar10:
     """
     path = Path(path).expanduser()
     if not path.exists():
-        raise DataError(f"{path}: does not exist. Check the {ENV_CIFAR10_DIR} setting.")
+        raise DataError(f"{path}: does not exist. Check the {settings.CIFAR10_DIR.name} setting.")
     read = _iter_tarball(path) if path.is_file() else _iter_folder(find_batches_folder(path))
     class_names = parse_meta(read(META_FILE), META_FILE)
     parts = [parse_batch(read(name), name) for name in TRAIN_BATCHES]
@@ -308,7 +308,7 @@ def load_keras(downloader: Callable[[], Any] | None = None) -> Cifar10:
             f"{type(exc).__name__}: {exc}. Check the server's internet connection, or work "
             "offline: download cifar-10-python.tar.gz once from "
             "https://www.cs.toronto.edu/~kriz/cifar.html, and set the environment variable "
-            f"{ENV_CIFAR10_DIR} to the .tar.gz file or to its unpacked 'cifar-10-batches-py' "
+            f"{settings.CIFAR10_DIR.name} to the .tar.gz file or to its unpacked 'cifar-10-batches-py' "
             "folder.",
             student=STUDENT_DOWNLOAD_FAILED,
         ) from exc
@@ -338,12 +338,12 @@ def describe_source() -> str:
     """One sentence for the home page: where the data will come from."""
     local = configured_dir()
     if local:
-        return f"Local files from `{ENV_CIFAR10_DIR}` = `{local}`."
+        return f"Local files from `{settings.CIFAR10_DIR.name}` = `{local}`."
     if is_keras_cached():
         return f"Keras' cached download in `{keras_cache_folder()}`."
     return (
         f"Keras' download (~{DOWNLOAD_MB} MB, once, on first use; then cached in "
-        f"`{keras_home()}`). Offline? Whoever runs the app can set `{ENV_CIFAR10_DIR}` (below)."
+        f"`{keras_home()}`). Offline? Whoever runs the app can set `{settings.CIFAR10_DIR.name}` (below)."
     )
 
 
@@ -384,7 +384,11 @@ def shared_data() -> Cifar10:
             try:
                 data = load_cifar10()
             except DataError as exc:
-                where = f"{ENV_CIFAR10_DIR}={source}" if source else f"{ENV_CIFAR10_DIR} unset"
+                where = (
+                    f"{settings.CIFAR10_DIR.name}={source}"
+                    if source
+                    else f"{settings.CIFAR10_DIR.name} unset"
+                )
                 log.error("CIFAR-10 could not be loaded (%s): %s", where, exc)
                 raise
             _shared.clear()

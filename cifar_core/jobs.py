@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import queue
 import threading
 import time
@@ -12,14 +11,14 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from cifar_core import constants as C
-from cifar_core import precision
+from cifar_core import precision, settings
 from cifar_core.data import Cifar10
 from cifar_core.limits import LimitError, Limits
 from cifar_core.memory import limit_malloc_arenas, release_free_memory
 from cifar_core.monitor import CANCELLED, FAILED, FINISHED, STOPPED
 from cifar_core.presence import Presence
-from cifar_core.runs.disk import RunBudget
 from cifar_core.runs import RunStore
+from cifar_core.runs.disk import RunBudget
 from cifar_core.training import TrainConfig, TrainingJob
 
 # Finished jobs kept for attaching (a later identical request gets the saved result at once).
@@ -396,11 +395,11 @@ def shared_manager() -> JobManager:
     global _shared_manager
     with _SHARED_LOCK:
         if _shared_manager is None:
-            raw = os.environ.get(C.ENV_MAX_TRAININGS, "").strip()
+            raw = settings.raw(settings.MAX_TRAININGS)
             valid = raw.isdigit() and int(raw) > 0
             slots = int(raw) if valid else C.DEFAULT_MAX_TRAININGS
             slots_problem = (
-                f"{C.ENV_MAX_TRAININGS} must be a whole number above 0, got {raw!r}; using "
+                f"{settings.MAX_TRAININGS.name} must be a whole number above 0, got {raw!r}; using "
                 f"{C.DEFAULT_MAX_TRAININGS}."
                 if raw and not valid
                 else ""

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from cifar_core import constants as C
+from cifar_core import settings
 from cifar_core.training import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -24,8 +24,7 @@ STUDENT_PRESET_NOTE = (
     "The class settings could not be read; the defaults are in use — tell your teacher."
 )
 STUDENT_SETTINGS_NOTE = (
-    "Some of this server's settings could not be read; the defaults are in use — tell your "
-    "teacher."
+    "Some of this server's settings could not be read; the defaults are in use — tell your teacher."
 )
 
 _reported: set[str] = set()
@@ -54,8 +53,8 @@ class LimitError(ValueError):
     """A training request is over one of the server's limits; the message says which and why."""
 
 
-def _env_number(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
+def _env_number(setting: settings.Setting, default: float) -> float:
+    raw, name = settings.raw(setting), setting.name
     if not raw:
         return default
     try:
@@ -91,9 +90,11 @@ class Limits:
     def from_env(cls) -> Limits:
         """The limits from the environment, defaults where unset; ValueError names a bad one."""
         return cls(
-            max_image_epochs=int(_env_number(C.ENV_MAX_IMAGE_EPOCHS, C.DEFAULT_MAX_IMAGE_EPOCHS)),
-            max_run_minutes=_env_number(C.ENV_MAX_RUN_MINUTES, C.DEFAULT_MAX_RUN_MINUTES),
-            max_queue=int(_env_number(C.ENV_MAX_QUEUE, C.DEFAULT_MAX_QUEUE)),
+            max_image_epochs=int(
+                _env_number(settings.MAX_IMAGE_EPOCHS, C.DEFAULT_MAX_IMAGE_EPOCHS)
+            ),
+            max_run_minutes=_env_number(settings.MAX_RUN_MINUTES, C.DEFAULT_MAX_RUN_MINUTES),
+            max_queue=int(_env_number(settings.MAX_QUEUE, C.DEFAULT_MAX_QUEUE)),
         )
 
     def check_config(self, config: TrainConfig) -> str | None:
@@ -131,7 +132,7 @@ def load_preset(value: str | None = None) -> dict:
     Raises:
         ValueError: naming what is wrong with the preset.
     """
-    value = (os.environ.get(C.ENV_PRESET, "") if value is None else value).strip()
+    value = (settings.raw(settings.PRESET) if value is None else value).strip()
     if not value:
         return {}
     source = "CIFAR_PRESET"
@@ -166,5 +167,5 @@ def preset_or_defaults(value: str | None = None) -> tuple[dict, bool]:
     try:
         return load_preset(value), True
     except ValueError as exc:
-        report_setting_problem(f"{C.ENV_PRESET} is ignored: {exc}")
+        report_setting_problem(f"{settings.PRESET.name} is ignored: {exc}")
         return {}, False

@@ -75,7 +75,9 @@ class Decision:
         """One line for the Train page, e.g. "…trains the deep net in bfloat16: about 2.3× faster"."""
         net = f"the {self.model} net"
         if self.reason == "forced":
-            return f"This server trains {net} in {self.precision} (set by {C.ENV_PRECISION})."
+            return (
+                f"This server trains {net} in {self.precision} (set by {settings.PRECISION.name})."
+            )
         if self.reason == "no-bf16-cpu":
             return f"This server's CPU has no bfloat16 arithmetic, so it trains {net} in float32."
         speedup = self.speedup or 1.0
@@ -101,7 +103,7 @@ def setting(value: str | None = None) -> tuple[str, str]:
     if raw in PRECISIONS:
         return raw, ""
     return AUTO, (
-        f"{C.ENV_PRECISION} must be auto, float32 or bfloat16, got {raw!r}; the server measures "
+        f"{settings.PRECISION.name} must be auto, float32 or bfloat16, got {raw!r}; the server measures "
         "which is faster instead."
     )
 

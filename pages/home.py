@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cifar_core import constants as C
+from cifar_core import settings
 from cifar_core.comparison.references import reference_rows
 from cifar_core.data import describe_source
 from cifar_core.lessons import NOT_SHOWN_HERE
@@ -111,7 +112,7 @@ st.header("Where the images come from")
 st.markdown(describe_source())
 st.caption(
     f"To use a local copy instead of the download (for example offline, or in a classroom "
-    f"without internet), set the environment variable `{C.ENV_CIFAR10_DIR}` to the unpacked "
+    f"without internet), set the environment variable `{settings.CIFAR10_DIR.name}` to the unpacked "
     "`cifar-10-batches-py` folder or to `cifar-10-python.tar.gz` before starting the app."
 )
 

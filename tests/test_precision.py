@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from cifar_core import constants as C
-from cifar_core import precision
+from cifar_core import precision, settings
 from cifar_core.precision import BFLOAT16, FLOAT32, Decision, decide
 
 
 @pytest.fixture()
 def fresh_decisions(monkeypatch: pytest.MonkeyPatch):
     """No cached decision before or after the test, and no forced precision."""
-    monkeypatch.delenv(C.ENV_PRECISION, raising=False)
+    monkeypatch.delenv(settings.PRECISION.name, raising=False)
     precision.forget()
     yield
     precision.forget()
@@ -85,7 +85,7 @@ def test_every_network_is_calibrated_once_per_process(fresh_decisions, monkeypat
     assert measure.calls == list(C.MODEL_NAMES)  # both at once, then never again
     assert precision.known("shallow") == again
     assert "about 2.5× faster" in first.sentence()
-    monkeypatch.setenv(C.ENV_PRECISION, "float32")  # the teacher forces it: no calibration
+    monkeypatch.setenv(settings.PRECISION.name, "float32")  # the teacher forces it: no calibration
     assert precision.precision_for("deep").precision == FLOAT32
 
 
@@ -165,7 +165,7 @@ def test_bfloat16_and_float32_teach_the_same_lesson_and_save_portable_files(
     config = TrainConfig(model=name, train_size=len(sample_data.x_train), epochs=10, seed=7)
     results = {}
     for chosen in (FLOAT32, BFLOAT16):
-        monkeypatch.setenv(C.ENV_PRECISION, chosen)
+        monkeypatch.setenv(settings.PRECISION.name, chosen)
         job = JobManager(1).submit(TrainingJob(config, sample_data, store))
         assert wait_for(job, timeout=600)
         snap = job.monitor.snapshot()

@@ -20,6 +20,7 @@ import pytest
 
 from cifar_core import constants as C
 from cifar_core import runs as R
+from cifar_core import settings
 from cifar_core.jobs import wait_for
 from cifar_core.models import count_params
 from cifar_core.monitor import (
@@ -193,7 +194,7 @@ class RecordingMonitor(TrainingMonitor):
 
 @pytest.fixture
 def float32(monkeypatch):
-    monkeypatch.setenv(C.ENV_PRECISION, "float32")
+    monkeypatch.setenv(settings.PRECISION.name, "float32")
 
 
 def test_a_new_job_has_not_started(sample_data, tmp_store):
@@ -273,7 +274,7 @@ def _finished_run(sample_data, tmp_path) -> SimpleNamespace:
     monitor = RecordingMonitor()
     printed = io.StringIO()
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
-        patch.setenv(C.ENV_PRECISION, "float32")
+        patch.setenv(settings.PRECISION.name, "float32")
         start = time.perf_counter()
         job = TrainingJob(TrainConfig(**FINISHED_RUN), sample_data, store, monitor)
         job.run()
@@ -382,7 +383,7 @@ def _time_limited_run(sample_data, tmp_path) -> SimpleNamespace:
     store = RunStore(tmp_path / "runs")
     config = TrainConfig(model="shallow", train_size=300, epochs=2, batch_size=64, seed=2)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(C.ENV_PRECISION, "bfloat16")
+        patch.setenv(settings.PRECISION.name, "bfloat16")
         job = TrainingJob(config, store=store, data=sample_data, time_limit_s=0.006)
         job.run()
     return SimpleNamespace(job=job, config=config, run=store.load(job.run_id))

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from cifar_core import constants as C
-from cifar_core import data, precision, warmup
+from cifar_core import data, precision, settings, warmup
 
 
 @pytest.mark.slow
 def test_warm_up_imports_tensorflow_loads_the_data_and_decides_the_precision(
     monkeypatch: pytest.MonkeyPatch, cifar_dir
 ):
-    monkeypatch.setenv(C.ENV_CIFAR10_DIR, str(cifar_dir))
-    monkeypatch.delenv(C.ENV_PRECISION, raising=False)
+    monkeypatch.setenv(settings.CIFAR10_DIR.name, str(cifar_dir))
+    monkeypatch.delenv(settings.PRECISION.name, raising=False)
     precision.forget()
     warmup.steps.clear()
     warmup.warm_up()
@@ -39,9 +39,9 @@ def test_a_failed_step_is_logged_and_the_rest_still_runs(monkeypatch, caplog):
 
 
 def test_off_switch_and_once_per_process(monkeypatch):
-    monkeypatch.setenv(C.ENV_WARMUP, "0")
+    monkeypatch.setenv(settings.WARMUP.name, "0")
     assert not warmup.enabled() and warmup.start(delay_s=3600) is False
-    monkeypatch.setenv(C.ENV_WARMUP, "1")
+    monkeypatch.setenv(settings.WARMUP.name, "1")
     monkeypatch.setattr(warmup, "_started", False)
     monkeypatch.setattr(warmup, "warm_up", lambda: None)
     assert warmup.start(delay_s=0) is True

@@ -16,9 +16,6 @@ from cifar_core import settings
 from cifar_core.constants import (
     DEFAULT_RUNS_MAX_COUNT,
     DEFAULT_RUNS_MAX_MB,
-    ENV_RUNS_DIR,
-    ENV_RUNS_MAX_COUNT,
-    ENV_RUNS_MAX_MB,
 )
 
 
@@ -51,7 +48,7 @@ class RunBudget:
             except ValueError:
                 max_mb = DEFAULT_RUNS_MAX_MB
                 notes.append(
-                    f"{ENV_RUNS_MAX_MB}={text!r} is not a positive number of MB; "
+                    f"{settings.RUNS_MAX_MB.name}={text!r} is not a positive number of MB; "
                     f"using {DEFAULT_RUNS_MAX_MB}."
                 )
         text = settings.raw(settings.RUNS_MAX_COUNT, environ)
@@ -63,7 +60,7 @@ class RunBudget:
             except ValueError:
                 max_count = DEFAULT_RUNS_MAX_COUNT
                 notes.append(
-                    f"{ENV_RUNS_MAX_COUNT}={text!r} is not a positive whole number; "
+                    f"{settings.RUNS_MAX_COUNT.name}={text!r} is not a positive whole number; "
                     f"using {DEFAULT_RUNS_MAX_COUNT}."
                 )
         return cls(max_mb, max_count, tuple(notes))
@@ -125,18 +122,18 @@ def describe_write_error(
         quota = " (its disk quota is used up)" if code != errno.ENOSPC else ""
         return (
             f"The server's disk is full{quota}, so {run} could not be saved in {root}. "
-            f"Ask your teacher to free space or lower {ENV_RUNS_MAX_MB} (now "
+            f"Ask your teacher to free space or lower {settings.RUNS_MAX_MB.name} (now "
             f"{budget.max_mb:g} MB) so that old runs are removed sooner."
         )
     if code in _NOT_WRITABLE:
         return (
             f"The runs folder {root} is not writable ({reason}), so {run} could not be saved. "
-            f"Ask your teacher to set {ENV_RUNS_DIR} to a writable folder and restart the app."
+            f"Ask your teacher to set {settings.RUNS_DIR.name} to a writable folder and restart the app."
         )
     if code == errno.ENOTDIR:
         return (
             f"The runs folder {root} cannot be used: a file stands where a folder should be, "
-            f"so {run} could not be saved. Ask your teacher to set {ENV_RUNS_DIR} to a "
+            f"so {run} could not be saved. Ask your teacher to set {settings.RUNS_DIR.name} to a "
             "writable folder and restart the app."
         )
     return f"{run[0].upper()}{run[1:]} could not be saved in {root}: {reason}."
