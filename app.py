@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from cifar_core import warmup
+from cifar_core.training import warmup
 from ui.common import available_steps
 from ui.compat import keep_keras_state_between_reruns
 

@@ -16,9 +16,9 @@ import time
 
 from cifar_core import lessons as L
 from cifar_core.data import load_local
-from cifar_core.jobs import JobManager, wait_for
-from cifar_core.precision import precision_for
 from cifar_core.runs import RunStore
+from cifar_core.training.precision import precision_for
+from cifar_core.training.queue import JobManager, wait_for
 from harness.sample import sample_dir
 
 

@@ -41,8 +41,8 @@ from pathlib import Path
 
 from cifar_core import live_view as LV
 from cifar_core.charts import training_curve
-from cifar_core.monitor import TrainingMonitor
 from cifar_core.training import TrainConfig
+from cifar_core.training.monitor import TrainingMonitor
 
 # (batches, config): 160 = 5 × 32 (4,000 images, batch 128); 2,000 = 5 × 400 (12,800, batch
 # 32); 15,600 = 50 × 312 (39,936, batch 128); 62,500 = 50 × 1,250 (40,000, batch 32).

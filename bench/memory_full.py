@@ -28,9 +28,9 @@ import numpy as np
 
 from cifar_core.constants import CLASS_NAMES
 from cifar_core.data import Cifar10
-from cifar_core.jobs import JobManager, wait_for
 from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig, TrainingJob
+from cifar_core.training.queue import JobManager, wait_for
 from harness.measure import peak_rss_mb
 
 

@@ -56,7 +56,11 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
         ["tests/test_runs.py", "tests/test_runs_untrusted.py", "tests/test_runs_edges.py"],
     ),
     "jobs": (
-        ["cifar_core/jobs.py", "cifar_core/presence.py", "cifar_core/limits.py"],
+        [
+            "cifar_core/training/queue.py",
+            "cifar_core/training/presence.py",
+            "cifar_core/training/limits.py",
+        ],
         [
             "tests/test_jobs.py",
             "tests/test_jobs_real_scale.py",
@@ -65,7 +69,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
         ],
     ),
     "training": (
-        ["cifar_core/training.py"],
+        ["cifar_core/training/config.py", "cifar_core/training/job.py"],
         [
             "tests/test_training.py",
             "tests/test_training_wiring.py",

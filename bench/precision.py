@@ -1,6 +1,6 @@
 """Bench: float32 vs mixed bfloat16 training speed of both networks, and what the app picks.
 
-First the app's own calibration (cifar_core.precision: a few batches of each network in each
+First the app's own calibration (cifar_core.training.precision: a few batches of each network in each
 precision, random data) and its decision per network. Then real training through the app's
 TrainingJob on the real CIFAR-10 sample (default: 5,085 images, 2 epochs, batch 128), each
 precision forced in turn with $CIFAR_PRECISION, alternating so that drift on a shared machine
@@ -25,10 +25,10 @@ import statistics
 import tempfile
 
 from cifar_core import constants as C
-from cifar_core import precision, settings
+from cifar_core import settings
 from cifar_core.data import load_local
 from cifar_core.runs import RunStore
-from cifar_core.training import TrainConfig
+from cifar_core.training import TrainConfig, precision
 from harness.measure import alternating, spread
 from harness.sample import sample_dir
 
@@ -97,8 +97,8 @@ def run_speeds(data, config: TrainConfig, store, expect: str) -> tuple[float, fl
 
     Precondition checked: the run trained in the precision that was forced (`expect`).
     """
-    from cifar_core.jobs import JobManager, wait_for
     from cifar_core.training import TrainingJob
+    from cifar_core.training.queue import JobManager, wait_for
 
     job = JobManager(1).submit(TrainingJob(config, data, store))
     assert wait_for(job, 3600), "job did not finish"
@@ -115,8 +115,8 @@ def run_speeds(data, config: TrainConfig, store, expect: str) -> tuple[float, fl
 
 def accuracy(data, store) -> None:
     """Test accuracy of both precisions, same seed: the real sample, 10 epochs (as the issue)."""
-    from cifar_core.jobs import JobManager, wait_for
     from cifar_core.training import TrainingJob
+    from cifar_core.training.queue import JobManager, wait_for
 
     for name in C.MODEL_NAMES:
         config = TrainConfig(model=name, train_size=len(data.x_train), epochs=10)

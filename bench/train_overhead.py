@@ -16,9 +16,9 @@ import tempfile
 import time
 
 from cifar_core.data import load_local
-from cifar_core.precision import precision_for
 from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig, build_compiled
+from cifar_core.training.precision import precision_for
 from harness.measure import alternating, job_images_per_s, peak_rss_mb, spread
 from harness.sample import sample_dir
 

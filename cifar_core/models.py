@@ -182,7 +182,7 @@ def build_model(
     """
     import keras
 
-    from cifar_core.precision import KERAS_POLICY
+    from cifar_core.training.precision import KERAS_POLICY
 
     if precision not in KERAS_POLICY:
         raise ValueError(f"Unknown precision {precision!r}: choose float32 or bfloat16.")

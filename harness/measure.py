@@ -12,8 +12,8 @@ def peak_rss_mb() -> float:
 
 def job_images_per_s(data, config, store) -> float:
     """Images/s of one app TrainingJob over its own fit time (no evaluation, no saving)."""
-    from cifar_core.jobs import JobManager, wait_for
     from cifar_core.training import TrainingJob
+    from cifar_core.training.queue import JobManager, wait_for
 
     job = JobManager(1).submit(TrainingJob(config, data, store))
     assert wait_for(job, 1800), "job did not finish"

@@ -28,11 +28,11 @@ from cifar_core.evaluation import (
     per_class_accuracy,
 )
 from cifar_core.images import upscale_nearest
-from cifar_core.jobs import JobManager
 from cifar_core.lessons import NOT_SHOWN_HERE
 from cifar_core.models import CONV_STRIDE_NOTE, count_mult_adds, count_params, layer_table
 from cifar_core.runs import MODEL_FILE, Run, RunStore, RunStoreError
 from cifar_core.training import TrainingJob
+from cifar_core.training.queue import JobManager
 from ui import run_views
 from ui.common import (
     LATEST_RUN_KEY,

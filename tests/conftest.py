@@ -12,7 +12,7 @@ from cifar_core.runs import RunStore
 from harness.sample import sample_dir
 
 REPO = Path(__file__).resolve().parents[1]
-# No background warm-up (cifar_core/warmup.py) in the test process and the servers it starts:
+# No background warm-up (cifar_core/training/warmup.py) in the test process and the servers it starts:
 # it would import TensorFlow and calibrate while other tests time things. The tests of the
 # warm-up turn it on for their own server.
 os.environ.setdefault("CIFAR_WARMUP", "0")
@@ -46,8 +46,8 @@ def tmp_store(tmp_path: Path) -> RunStore:
 @pytest.fixture(scope="session")
 def trained_store(tmp_path_factory: pytest.TempPathFactory, sample_data: Cifar10) -> RunStore:
     """A run store holding one finished run: the deep model, 300 real images, 1 epoch."""
-    from cifar_core.jobs import JobManager, wait_for
     from cifar_core.training import TrainConfig, TrainingJob
+    from cifar_core.training.queue import JobManager, wait_for
 
     store = RunStore(tmp_path_factory.mktemp("trained") / "runs")
     config = TrainConfig(model="deep", train_size=300, epochs=1, batch_size=64, seed=1)

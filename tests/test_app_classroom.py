@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from cifar_core.limits import STUDENT_PRESET_NOTE
+from cifar_core.training.limits import STUDENT_PRESET_NOTE
 from tests.conftest import open_app
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cifar_core.jobs import shared_manager
-from cifar_core.limits import Limits
+from cifar_core.training.limits import Limits
+from cifar_core.training.queue import shared_manager
 from tests.conftest import open_app
 
 
@@ -62,8 +62,8 @@ def test_shallow_vs_deep_checks_both_runs(app_env, limits):
 
 
 def test_a_full_queue_is_said_when_train_is_pressed(app_env, limits, sample_data, tmp_store):
-    from cifar_core.jobs import wait_for
     from cifar_core.training import TrainConfig
+    from cifar_core.training.queue import wait_for
     from tests.test_jobs_real_scale import Blocker
 
     limits(max_queue=1)

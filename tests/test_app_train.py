@@ -49,7 +49,7 @@ def shows_the_run_live(at) -> bool:
 
 @pytest.mark.slow
 def test_train_page_runs_a_tiny_training_to_the_end(app_env, monkeypatch, request):
-    from cifar_core.callbacks import LiveMonitorCallback
+    from cifar_core.training.callbacks import LiveMonitorCallback
 
     # The run may not end before the page has shown it live: its last epoch waits (at most a
     # minute) until a poll saw the progress bar and the curve. Without a working live view

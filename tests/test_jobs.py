@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from cifar_core.jobs import JobManager, wait_for
-from cifar_core.limits import load_preset
-from cifar_core.monitor import FINISHED, QUEUED, STOPPED
 from cifar_core.training import TrainConfig
+from cifar_core.training.limits import load_preset
+from cifar_core.training.monitor import FINISHED, QUEUED, STOPPED
+from cifar_core.training.queue import JobManager, wait_for
 from tests.conftest import wait_until
 
 TINY = dict(model="deep", train_size=300, epochs=1, batch_size=64, seed=1)
@@ -62,8 +62,8 @@ def test_stop_from_one_watcher_only_leaves_a_shared_job(sample_data, tmp_store):
 
 @pytest.mark.slow
 def test_queue_positions_cancel_and_failure(sample_data, tmp_store):
-    from cifar_core.monitor import CANCELLED, FAILED
     from cifar_core.training import TrainingJob
+    from cifar_core.training.monitor import CANCELLED, FAILED
 
     manager = JobManager(1)
     first = manager.submit(
@@ -171,7 +171,7 @@ def test_watching_now_drops_a_closed_tab_within_a_few_polls(sample_data, tmp_sto
 
 
 def test_a_slow_poller_counts_for_a_few_of_its_intervals():
-    from cifar_core.presence import PRESENCE_MIN_SECONDS, PRESENCE_POLLS, Presence
+    from cifar_core.training.presence import PRESENCE_MIN_SECONDS, PRESENCE_POLLS, Presence
 
     clock = Clock()
     presence = Presence(clock)
@@ -186,15 +186,15 @@ def test_a_slow_poller_counts_for_a_few_of_its_intervals():
 
 
 def test_a_setting_problem_is_logged_once_and_the_preset_falls_back(monkeypatch, caplog):
-    from cifar_core import limits as L
+    from cifar_core.training import limits as L
 
     monkeypatch.setattr(L, "_reported", set())
-    with caplog.at_level("WARNING", logger="cifar_core.limits"):
+    with caplog.at_level("WARNING", logger="cifar_core.training.limits"):
         assert L.preset_or_defaults('{"epochs": 0}') == ({}, False)
         assert L.preset_or_defaults('{"epochs": 0}') == ({}, False)  # every page view
         assert L.preset_or_defaults('{"model": "shallow"}') == ({"model": "shallow"}, True)
         assert L.preset_or_defaults("") == ({}, True)
-    (record,) = [r for r in caplog.records if r.name == "cifar_core.limits"]
+    (record,) = [r for r in caplog.records if r.name == "cifar_core.training.limits"]
     assert record.levelname == "WARNING"
     assert (
         "CIFAR_PRESET is ignored" in record.getMessage() and "Epochs must be" in record.getMessage()
@@ -203,7 +203,7 @@ def test_a_setting_problem_is_logged_once_and_the_preset_falls_back(monkeypatch,
 
 
 def test_a_bad_max_trainings_setting_is_named(monkeypatch):
-    import cifar_core.jobs as J
+    import cifar_core.training.queue as J
 
     monkeypatch.setattr(J, "_shared_manager", None)
     monkeypatch.setenv("CIFAR_MAX_TRAININGS", "two")

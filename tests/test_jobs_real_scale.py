@@ -11,10 +11,10 @@ import threading
 
 import pytest
 
-from cifar_core.jobs import JobManager, wait_for
-from cifar_core.limits import LimitError, Limits
-from cifar_core.monitor import CANCELLED, FAILED, QUEUED, STOPPED
 from cifar_core.training import TrainConfig, TrainingJob
+from cifar_core.training.limits import LimitError, Limits
+from cifar_core.training.monitor import CANCELLED, FAILED, QUEUED, STOPPED
+from cifar_core.training.queue import JobManager, wait_for
 from tests.conftest import wait_until
 
 TINY = dict(model="shallow", train_size=200, epochs=1, batch_size=64, seed=1)
@@ -234,7 +234,9 @@ def test_one_manager_and_one_data_set_whatever_the_caches_do(cifar_dir, monkeypa
     assert get_manager() is manager and get_data() is data
 
 
-def test_leaving_a_shared_run_frees_the_session_to_train_something_else(blocked, sample_data, tmp_store):
+def test_leaving_a_shared_run_frees_the_session_to_train_something_else(
+    blocked, sample_data, tmp_store
+):
     manager, _ = blocked
     shared, _ = manager.start(TrainConfig(**TINY), sample_data, tmp_store, owner="a")
     manager.start(TrainConfig(**TINY), sample_data, tmp_store, owner="b")
@@ -269,7 +271,9 @@ def test_the_queue_prunes_the_run_store_but_never_a_watched_run(sample_data, tmp
 @pytest.mark.parametrize(
     ("watchers", "seconds"), [(1, 1.0), (5, 1.0), (6, 2.0), (15, 3.0), (21, 5.0), (200, 5.0)]
 )
-def test_a_class_polls_a_shared_run_less_often_each(blocked, sample_data, tmp_store, watchers, seconds):
+def test_a_class_polls_a_shared_run_less_often_each(
+    blocked, sample_data, tmp_store, watchers, seconds
+):
     manager, _ = blocked
     for _ in range(watchers):
         job, _ = manager.start(TrainConfig(**TINY), sample_data, tmp_store)

@@ -48,8 +48,8 @@ def test_every_experiment_fits_the_sample_and_a_couple_of_minutes():
 @pytest.mark.parametrize("key", list(L.EXPERIMENTS))
 def test_each_preset_shows_its_claim_on_the_real_sample(key, sample_data, tmp_store, monkeypatch):
     """Trains the preset exactly as the app does; fails when it stops showing its point."""
-    from cifar_core.jobs import JobManager, wait_for
     from cifar_core.training import TrainingJob
+    from cifar_core.training.queue import JobManager, wait_for
 
     experiment = L.EXPERIMENTS[key]
     manager = JobManager(1)

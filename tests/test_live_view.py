@@ -10,7 +10,7 @@ import pytest
 
 from cifar_core import charts as CH
 from cifar_core import live_view as LV
-from cifar_core.monitor import TrainingMonitor
+from cifar_core.training.monitor import TrainingMonitor
 from tests.test_monitor import FakeClock, fed
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cifar_core import memory
+from cifar_core.training import memory
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
 BLOCK = 64 * 1024  # below glibc's mmap threshold: served from the heap, kept there when freed
@@ -53,10 +53,10 @@ def test_trim_returns_freed_heap_memory_that_glibc_keeps_otherwise():
 
 
 def test_the_job_manager_trims_after_every_run(sample_data, tmp_store, monkeypatch):
-    import cifar_core.jobs as jobs_module
-    from cifar_core.jobs import JobManager, wait_for
-    from cifar_core.monitor import FINISHED
+    import cifar_core.training.queue as jobs_module
     from cifar_core.training import TrainConfig, TrainingJob
+    from cifar_core.training.monitor import FINISHED
+    from cifar_core.training.queue import JobManager, wait_for
 
     ran: list[TrainingJob] = []
 

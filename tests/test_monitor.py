@@ -10,7 +10,7 @@ import pytest
 
 from cifar_core import constants as C
 from cifar_core.curve_points import BatchSeries, downsample_batches
-from cifar_core.monitor import TrainingMonitor
+from cifar_core.training.monitor import TrainingMonitor
 
 SPE, BATCH, N_TRAIN = 1250, 32, 40_000  # 50 epochs of 40,000 images at batch 32: 62,500 batches
 
@@ -244,7 +244,7 @@ def test_history_is_a_fresh_copy_with_bounded_batches(long_run):
     ],
 )
 def test_stop_note_counts_full_epochs_and_batches(steps_done, expected):
-    from cifar_core.monitor import stop_note
+    from cifar_core.training.monitor import stop_note
 
     assert stop_note(steps_done, 13, 13 * 5) == expected
 

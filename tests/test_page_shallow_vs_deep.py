@@ -18,9 +18,9 @@ from cifar_core.comparison import analysis as K
 from cifar_core.comparison import charts as CC
 from cifar_core.comparison import references as R
 from cifar_core.evaluation import confusion_matrix
-from cifar_core.jobs import JobManager, wait_for
 from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig, TrainingJob
+from cifar_core.training.queue import JobManager, wait_for
 from tests.conftest import REPO, chart_values, open_app
 
 PAGE = "pages/shallow_vs_deep.py"

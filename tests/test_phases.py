@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cifar_core.phases import PHASES, PhaseClock, around_training_share, phase_rows
+from cifar_core.training.phases import PHASES, PhaseClock, around_training_share, phase_rows
 
 
 def test_the_clock_adds_up_blocks_and_figures_in_lesson_order():

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from cifar_core import constants as C
-from cifar_core import precision, settings
-from cifar_core.precision import BFLOAT16, FLOAT32, Decision, decide
+from cifar_core import settings
+from cifar_core.training import precision
+from cifar_core.training.precision import BFLOAT16, FLOAT32, Decision, decide
 
 
 @pytest.fixture()
@@ -153,9 +154,9 @@ print(json.dumps({
 def test_bfloat16_and_float32_teach_the_same_lesson_and_save_portable_files(
     name, sample_data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cifar_dir: Path
 ):
-    from cifar_core.jobs import JobManager, wait_for
     from cifar_core.runs import RunStore
     from cifar_core.training import TrainConfig, TrainingJob
+    from cifar_core.training.queue import JobManager, wait_for
 
     store = RunStore(tmp_path / "runs")
     # The whole sample, 10 epochs (as the issue measured): at a few epochs accuracy still
@@ -198,8 +199,8 @@ def test_bfloat16_and_float32_teach_the_same_lesson_and_save_portable_files(
 def test_a_run_trains_in_whatever_the_calibration_found_faster(
     bf16_speed, expected, fresh_decisions, sample_data, tmp_store, monkeypatch
 ):
-    from cifar_core.jobs import JobManager, wait_for
     from cifar_core.training import TrainConfig, TrainingJob
+    from cifar_core.training.queue import JobManager, wait_for
 
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
     monkeypatch.setattr(precision, "measure_speeds", speeds(500.0, bf16_speed))

@@ -12,11 +12,11 @@ import threading
 
 import pytest
 
-import cifar_core.jobs as jobs_module
-from cifar_core.jobs import JobManager, wait_for
-from cifar_core.limits import LimitError, Limits
-from cifar_core.monitor import CANCELLED, FINISHED, QUEUED, TRAINING
+import cifar_core.training.queue as jobs_module
 from cifar_core.training import TrainConfig, TrainingJob
+from cifar_core.training.limits import LimitError, Limits
+from cifar_core.training.monitor import CANCELLED, FINISHED, QUEUED, TRAINING
+from cifar_core.training.queue import JobManager, wait_for
 from tests.conftest import wait_until
 from tests.test_jobs_real_scale import Blocker
 

@@ -506,7 +506,7 @@ def exercise(run: R.Run) -> None:
     from cifar_core.comparison import analysis as comparison
     from cifar_core.comparison import scoreboard
     from cifar_core.models import count_params
-    from cifar_core.phases import phase_rows
+    from cifar_core.training.phases import phase_rows
 
     config = TrainConfig.from_dict(run.config)
     config.split_sizes()

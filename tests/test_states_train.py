@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from cifar_core import evaluation as E
-from cifar_core.jobs import shared_manager, wait_for
-from cifar_core.monitor import FINISHED
 from cifar_core.runs import HISTORY_FILE, RESULT_FILE, RunStore
 from cifar_core.training import TrainConfig
+from cifar_core.training.monitor import FINISHED
+from cifar_core.training.queue import shared_manager, wait_for
 from tests.conftest import open_app
 
 STUDENT_WORDS_TO_AVOID = ("CIFAR10_DIR", "Errno", "KERAS_HOME", "CIFAR_PRESET", "Traceback")
@@ -110,11 +110,11 @@ def test_a_damaged_data_file_is_named_in_the_log_only(app_env, monkeypatch, tmp_
 
 
 def test_a_bad_preset_gets_a_neutral_line_and_a_log_entry(app_env, monkeypatch, caplog):
-    from cifar_core import limits as L
+    from cifar_core.training import limits as L
 
     monkeypatch.setattr(L, "_reported", set())
     monkeypatch.setenv("CIFAR_PRESET", '{"epochs": 0, "model": "shallow"}')
-    with caplog.at_level("WARNING", logger="cifar_core.limits"):
+    with caplog.at_level("WARNING", logger="cifar_core.training.limits"):
         at = open_app("pages/train.py")
         at.run()  # a second view of the page: still one log entry
     assert not at.exception
@@ -122,23 +122,23 @@ def test_a_bad_preset_gets_a_neutral_line_and_a_log_entry(app_env, monkeypatch, 
     assert "Epochs" not in page_text(at) and not at.error
     assert at.slider(key="train_epochs").value == 5  # the defaults are in use
     assert at.radio(key="train_model").value == "deep"
-    records = [r for r in caplog.records if r.name == "cifar_core.limits"]
+    records = [r for r in caplog.records if r.name == "cifar_core.training.limits"]
     assert len(records) == 1 and "Epochs must be" in records[0].getMessage()
 
 
 def test_a_bad_server_setting_gets_a_neutral_line_and_one_log_entry(app_env, monkeypatch, caplog):
-    from cifar_core import limits as L
+    from cifar_core.training import limits as L
 
     monkeypatch.setattr(L, "_reported", set())
     manager = shared_manager()
     monkeypatch.setattr(manager, "setting_problem", "CIFAR_MAX_QUEUE must be above 0, got '-3'.")
-    with caplog.at_level("WARNING", logger="cifar_core.limits"):
+    with caplog.at_level("WARNING", logger="cifar_core.training.limits"):
         at = open_app("pages/train.py")
         at.run()
     assert not at.exception
     assert L.STUDENT_SETTINGS_NOTE in [w.value for w in at.warning]
     assert "CIFAR_MAX_QUEUE" not in page_text(at) and not at.error
-    records = [r for r in caplog.records if r.name == "cifar_core.limits"]
+    records = [r for r in caplog.records if r.name == "cifar_core.training.limits"]
     assert len(records) == 1 and "got '-3'" in records[0].getMessage()
 
 

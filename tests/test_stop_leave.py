@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-import cifar_core.jobs as jobs_module
-from cifar_core.jobs import JobManager, wait_for
-from cifar_core.monitor import STOPPED, TRAINING
+import cifar_core.training.queue as jobs_module
 from cifar_core.runs import RunStore
+from cifar_core.training.monitor import STOPPED, TRAINING
+from cifar_core.training.queue import JobManager, wait_for
 from tests.conftest import open_app, wait_until
 from ui.common import JOB_KEY
 from ui.run_views import STATUS_TEXT

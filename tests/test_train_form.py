@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from cifar_core.jobs import shared_manager, wait_for
 from cifar_core.training import TrainConfig
+from cifar_core.training.queue import shared_manager, wait_for
 from tests.conftest import open_app
 from tests.test_jobs_real_scale import Blocker
 from ui.common import AUGMENT_KEY

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from cifar_core import runs as R
-from cifar_core.jobs import JobManager, wait_for
-from cifar_core.monitor import FAILED, FINISHED, STOPPED
 from cifar_core.training import TrainConfig, TrainingJob, make_dataset, split_indices
+from cifar_core.training.monitor import FAILED, FINISHED, STOPPED
+from cifar_core.training.queue import JobManager, wait_for
 from tests.conftest import wait_until
 
 TINY = dict(model="deep", train_size=300, epochs=1, batch_size=64, seed=1)

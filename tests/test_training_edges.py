@@ -21,19 +21,7 @@ import pytest
 from cifar_core import constants as C
 from cifar_core import runs as R
 from cifar_core import settings
-from cifar_core.jobs import wait_for
 from cifar_core.models import count_params
-from cifar_core.monitor import (
-    EVALUATING,
-    FAILED,
-    FINISHED,
-    PREPARING,
-    QUEUED,
-    SAVING,
-    STOPPED,
-    TrainingMonitor,
-)
-from cifar_core.phases import PHASES
 from cifar_core.runs import RunStore
 from cifar_core.training import (
     MEMBERSHIP_SAMPLE,
@@ -45,6 +33,18 @@ from cifar_core.training import (
     predict_probs,
     split_indices,
 )
+from cifar_core.training.monitor import (
+    EVALUATING,
+    FAILED,
+    FINISHED,
+    PREPARING,
+    QUEUED,
+    SAVING,
+    STOPPED,
+    TrainingMonitor,
+)
+from cifar_core.training.phases import PHASES
+from cifar_core.training.queue import wait_for
 
 # --- the config: exact limits and the messages that say how to fix a value ------------------
 

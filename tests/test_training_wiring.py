@@ -20,9 +20,7 @@ import inspect
 import numpy as np
 import pytest
 
-from cifar_core import training
 from cifar_core.augmentation import LESSON_PRESET, AugmentParams, make_tf_augment
-from cifar_core.monitor import FAILED, FINISHED
 from cifar_core.training import (
     TrainConfig,
     TrainingJob,
@@ -31,6 +29,8 @@ from cifar_core.training import (
     make_dataset,
     split_indices,
 )
+from cifar_core.training import job as training_job
+from cifar_core.training.monitor import FAILED, FINISHED
 
 WIRING = dict(model="shallow", train_size=400, epochs=2, batch_size=64, seed=5)
 
@@ -53,7 +53,7 @@ def watch_job(sample_data, tmp_store, monkeypatch):
     def watch(config: TrainConfig) -> dict:
         calls: list[dict] = []
         seen: dict = {"datasets": calls}
-        real = training.make_dataset
+        real = training_job.make_dataset
         signature = inspect.signature(real)
 
         def spy(*args, **kwargs):
@@ -67,7 +67,7 @@ def watch_job(sample_data, tmp_store, monkeypatch):
             seen.update(model=model, x=x, y=y, **kwargs)
             raise _StopBeforeTraining("recorded")
 
-        monkeypatch.setattr(training, "make_dataset", spy)
+        monkeypatch.setattr(training_job, "make_dataset", spy)  # what the job calls
         monkeypatch.setattr(keras.Model, "fit", fit)
         job = TrainingJob(config, sample_data, tmp_store)
         job.run()

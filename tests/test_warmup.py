@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cifar_core import constants as C
-from cifar_core import data, precision, settings, warmup
+from cifar_core import data, settings
+from cifar_core.training import precision, warmup
 
 
 @pytest.mark.slow

@@ -12,18 +12,18 @@ from typing import Any, NamedTuple
 import streamlit as st
 
 from cifar_core import constants as C
-from cifar_core import precision, warmup
 from cifar_core.data import Cifar10, DataError, needs_download, shared_data
-from cifar_core.jobs import JobManager, shared_manager
-from cifar_core.limits import (
+from cifar_core.runs import PREDICTIONS_FILE, Run, RunStore, RunStoreError
+from cifar_core.runs.files import STATUS_FILE
+from cifar_core.training import precision, warmup
+from cifar_core.training.limits import (
     STUDENT_PRESET_NOTE,
     STUDENT_SETTINGS_NOTE,
     LimitError,
     preset_or_defaults,
     report_setting_problem,
 )
-from cifar_core.runs import PREDICTIONS_FILE, Run, RunStore, RunStoreError
-from cifar_core.runs.files import STATUS_FILE
+from cifar_core.training.queue import JobManager, shared_manager
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -14,18 +14,6 @@ from cifar_core.data import Cifar10
 from cifar_core.evaluation import framed, is_guessing, learning_problem, pick_grid
 from cifar_core.images import png_bytes
 from cifar_core.models import count_params
-from cifar_core.monitor import (
-    CANCELLED,
-    EVALUATING,
-    FAILED,
-    FINISHED,
-    PREPARING,
-    QUEUED,
-    SAVING,
-    STOPPED,
-    Snapshot,
-)
-from cifar_core.phases import around_training_share, phase_rows
 from cifar_core.runs import (
     ARCHITECTURE_FILE,
     BEST_WEIGHTS_FILE,
@@ -37,6 +25,18 @@ from cifar_core.runs import (
     RunStoreError,
 )
 from cifar_core.training import TrainConfig
+from cifar_core.training.monitor import (
+    CANCELLED,
+    EVALUATING,
+    FAILED,
+    FINISHED,
+    PREPARING,
+    QUEUED,
+    SAVING,
+    STOPPED,
+    Snapshot,
+)
+from cifar_core.training.phases import around_training_share, phase_rows
 from ui.common import load_saved_run
 
 STATUS_TEXT = {

@@ -6,7 +6,7 @@ import time
 
 import keras
 
-from cifar_core.monitor import TrainingMonitor
+from cifar_core.training.monitor import TrainingMonitor
 
 
 class LiveMonitorCallback(keras.callbacks.Callback):

@@ -63,7 +63,8 @@ def _step(name: str, action) -> None:
 
 def warm_up() -> None:
     """Import TensorFlow and Keras, load the data set (if no download is needed), calibrate."""
-    from cifar_core import data, precision
+    from cifar_core import data
+    from cifar_core.training import precision
 
     try:
         _step("import", lambda: __import__("keras"))

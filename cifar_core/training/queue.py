@@ -11,15 +11,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from cifar_core import constants as C
-from cifar_core import precision, settings
+from cifar_core import settings
 from cifar_core.data import Cifar10
-from cifar_core.limits import LimitError, Limits
-from cifar_core.memory import limit_malloc_arenas, release_free_memory
-from cifar_core.monitor import CANCELLED, FAILED, FINISHED, STOPPED
-from cifar_core.presence import Presence
 from cifar_core.runs import RunStore
 from cifar_core.runs.disk import RunBudget
-from cifar_core.training import TrainConfig, TrainingJob
+from cifar_core.training import TrainConfig, TrainingJob, precision
+from cifar_core.training.limits import LimitError, Limits
+from cifar_core.training.memory import limit_malloc_arenas, release_free_memory
+from cifar_core.training.monitor import CANCELLED, FAILED, FINISHED, STOPPED
+from cifar_core.training.presence import Presence
 
 # Finished jobs kept for attaching (a later identical request gets the saved result at once).
 KEEP_FINISHED = 64
