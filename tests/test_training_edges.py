@@ -419,3 +419,14 @@ def _check_bfloat16_run_saves_a_float32_model_with_its_optimizer_state(time_limi
     saved = time_limited.run.predictions()["test_probs"][:32].astype(np.float32)
     again = model.predict_on_batch(sample_data.x_test[:32].astype(np.float32) / 255)
     np.testing.assert_allclose(again, saved, atol=0.03)  # bfloat16 vs float32 arithmetic
+
+
+def test_a_config_with_augmentation_is_saved_with_it_and_read_back_equal():
+    # What the run store saves (to_dict) must carry the augmentation, or a reloaded run would
+    # claim it trained without; and it is a different run from the plain one.
+    config = TrainConfig(augment={"rotation_range": 15.0, "horizontal_flip": True})
+    saved = config.to_dict()
+    assert saved["augment"]["rotation_range"] == 15.0 and saved["augment"]["horizontal_flip"]
+    assert json.loads(json.dumps(saved)) == saved  # plain JSON
+    assert TrainConfig.from_dict(saved) == config
+    assert config.key() != TrainConfig().key()
