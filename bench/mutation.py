@@ -168,7 +168,15 @@ def run_group(name: str, workdir: Path, max_children: int | None, sample: int = 
         config.write(mutmut_config(modules, tests))
     (workdir / PRELOAD).write_text("numpy\ntensorflow\n")
     # The copy has no ../shared next to it: point the tests at the real sample explicitly.
-    env = {**os.environ, "CIFAR_WARMUP": "0", "CIFAR10_DIR": str(cifar_dir())}
+    # Temporary files inside the copy: every mutant's pytest session leaves a basetemp folder
+    # (its workers end without pytest's clean-up), tens of GB over a large group.
+    (workdir / "tmp").mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "CIFAR_WARMUP": "0",
+        "CIFAR10_DIR": str(cifar_dir()),
+        "TMPDIR": str(workdir / "tmp"),
+    }
     command = ["mutmut", "run"] + ([f"--max-children={max_children}"] if max_children else [])
     chosen: list[str] = []
     if sample:
