@@ -14,6 +14,7 @@ real server, so a Streamlit upgrade that breaks either fails the suite:
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from importlib.metadata import version
@@ -31,6 +32,7 @@ CHECKED_STREAMLIT = (1, 67)
 _warned: set[str] = set()
 
 
+@functools.cache  # app.py and every page ask on each script run; the answer never changes
 def streamlit_version() -> tuple[int, int]:
     """The installed Streamlit's (major, minor)."""
     major, minor = version("streamlit").split(".")[:2]
