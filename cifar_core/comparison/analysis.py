@@ -9,6 +9,15 @@ import numpy as np
 
 from cifar_core.constants import MODEL_NAMES
 from cifar_core.curve_points import batch_x
+
+# A run's mistakes live in explain.mistakes; re-exported here for the comparison page's callers.
+from cifar_core.explain.mistakes import ConfusedPair as ConfusedPair
+from cifar_core.explain.mistakes import cell_indices as cell_indices
+from cifar_core.explain.mistakes import check_same_length
+from cifar_core.explain.mistakes import largest_mistake_cell as largest_mistake_cell
+from cifar_core.explain.mistakes import most_confused_pairs as most_confused_pairs
+from cifar_core.explain.mistakes import predicted_classes as predicted_classes
+from cifar_core.explain.mistakes import top_classes as top_classes
 from cifar_core.models import layer_table
 
 # Runs that were evaluated on the test split (their predictions are saved).
@@ -163,11 +172,6 @@ def batch_rows(label: str, batches: Sequence[dict], steps_per_epoch: int) -> lis
 # --- Per-class accuracy, confusions, disagreements ---------------------------------------------
 
 
-def predicted_classes(probs: np.ndarray) -> np.ndarray:
-    """The class with the highest probability for each image: (N, C) → (N,) int64."""
-    return np.asarray(probs).argmax(axis=1).astype(np.int64)
-
-
 def per_class_rows(
     accuracies: Mapping[str, Sequence[float]], class_names: Sequence[str]
 ) -> list[dict]:
@@ -178,51 +182,6 @@ def per_class_rows(
         for name, acc in zip(class_names, values, strict=True)
         if acc is not None and np.isfinite(acc)
     ]
-
-
-@dataclass(frozen=True)
-class ConfusedPair:
-    """Two classes a model mixes up, counted both ways.
-
-    Attributes:
-        a, b: class indices (a < b).
-        a_as_b: images of class a predicted as b.
-        b_as_a: images of class b predicted as a.
-    """
-
-    a: int
-    b: int
-    a_as_b: int
-    b_as_a: int
-
-    @property
-    def total(self) -> int:
-        """Mistakes between the two classes, both directions."""
-        return self.a_as_b + self.b_as_a
-
-
-def most_confused_pairs(
-    matrix: np.ndarray | Sequence[Sequence[int]], top: int = 3
-) -> list[ConfusedPair]:
-    """The class pairs with the most mistakes between them (off-diagonal counts, both ways).
-
-    Args:
-        matrix: confusion matrix, counts[true, predicted].
-        top: how many pairs to return.
-
-    Returns:
-        Up to `top` ConfusedPair, most mistakes first (ties: lower class indices first);
-        pairs with no mistakes are left out.
-    """
-    m = np.asarray(matrix, dtype=np.int64)
-    pairs = [
-        ConfusedPair(i, j, int(m[i, j]), int(m[j, i]))
-        for i in range(m.shape[0])
-        for j in range(i + 1, m.shape[1])
-    ]
-    pairs = [p for p in pairs if p.total > 0]
-    pairs.sort(key=lambda p: (-p.total, p.a, p.b))
-    return pairs[:top]
 
 
 @dataclass(frozen=True)
@@ -240,46 +199,13 @@ class Disagreements:
 
 def disagreements(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray) -> Disagreements:
     """Where one model is right and the other wrong (sorted indices, int64)."""
-    _check_same_length(y_true, pred_a, pred_b)
+    check_same_length(y_true, pred_a, pred_b)
     y_true, pred_a, pred_b = (np.asarray(a) for a in (y_true, pred_a, pred_b))
     right_a, right_b = pred_a == y_true, pred_b == y_true
     return Disagreements(
         np.flatnonzero(right_a & ~right_b).astype(np.int64),
         np.flatnonzero(right_b & ~right_a).astype(np.int64),
     )
-
-
-def cell_indices(
-    y_true: np.ndarray, y_pred: np.ndarray, true_class: int, pred_class: int
-) -> np.ndarray:
-    """The test images behind one confusion-matrix cell: true = i and predicted = j."""
-    _check_same_length(y_true, y_pred)
-    return np.flatnonzero(
-        (np.asarray(y_true) == true_class) & (np.asarray(y_pred) == pred_class)
-    ).astype(np.int64)
-
-
-def largest_mistake_cell(matrix: np.ndarray | Sequence[Sequence[int]]) -> tuple[int, int]:
-    """(true, predicted) of the biggest off-diagonal count: a good first cell to look at."""
-    m = np.array(matrix, dtype=np.int64)
-    np.fill_diagonal(m, -1)
-    i, j = np.unravel_index(int(m.argmax()), m.shape)
-    return int(i), int(j)
-
-
-def top_classes(
-    probs: np.ndarray, class_names: Sequence[str], k: int = 3
-) -> list[tuple[str, float]]:
-    """The k most likely classes of one prediction, as (class name, probability), best first."""
-    probs = np.asarray(probs, dtype=np.float64).reshape(-1)
-    order = np.argsort(-probs, kind="stable")[:k]
-    return [(class_names[i], float(probs[i])) for i in order]
-
-
-def _check_same_length(*arrays: np.ndarray) -> None:
-    lengths = {len(a) for a in arrays}
-    if len(lengths) > 1:
-        raise ValueError(f"Arrays of different lengths {sorted(lengths)}: not the same test set.")
 
 
 # --- Choosing and naming the runs --------------------------------------------------------------
