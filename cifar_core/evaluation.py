@@ -8,10 +8,15 @@ from typing import Any
 
 import numpy as np
 
-from cifar_core.constants import CLASS_NAMES, NUM_CLASSES
-
-CORRECT_RGB = (0, 150, 60)  # green frame: the model got it right
-WRONG_RGB = (220, 20, 20)  # red frame: a mistake (the caption also says ✗, not colour alone)
+from cifar_core.constants import (
+    CLASS_NAMES,
+    CORRECT_RGB,
+    GOOD_START_LR,
+    NEAR_CHANCE_MARGIN,
+    NUM_CLASSES,
+    ONE_CLASS_SHARE,
+    WRONG_RGB,
+)
 
 
 def confusion_matrix(
@@ -89,14 +94,9 @@ def framed(image: np.ndarray, correct: bool, scale: int = 3, border: int = 3) ->
 
 # --- Did the run learn anything? --------------------------------------------------------------
 
-# A test accuracy at most this far above guessing (1 / classes: 10% for CIFAR-10) is "near chance".
-NEAR_CHANCE_MARGIN = 0.05
-# A run that gives one class to at least this share of the test images "answers one class".
-ONE_CLASS_SHARE = 0.8
+# Its thresholds (NEAR_CHANCE_MARGIN, ONE_CLASS_SHARE, GOOD_START_LR) are in constants.
 # Findings that mean the run's per-class numbers describe guessing, not learning.
 GUESSING_KINDS = frozenset({"chance", "one_class", "diverged"})
-# Learning rates worth trying first, per optimizer (the lesson's RMSprop 0.001; SGD needs more).
-GOOD_START_LR = {"rmsprop": 0.001, "adam": 0.001, "sgd": 0.01}
 
 
 def _finite(value: Any) -> bool:

@@ -8,17 +8,13 @@ import re
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from cifar_core.constants import CIFAR_SIZE, MAX_PIXELS, MAX_UPLOAD_BYTES
+from cifar_core.constants import MAX_UPLOAD_MB as MAX_UPLOAD_MB  # ui.upload reads it here
+
 # File extensions for the uploader, and the only Pillow decoders tried (fewer parsers exposed to
 # untrusted bytes). The JPEG decoder also opens the multi-picture JPEGs (MPO) of many phones.
 ALLOWED_TYPES: tuple[str, ...] = ("jpg", "jpeg", "png", "webp", "bmp", "gif")
 PILLOW_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "BMP", "GIF")
-
-MAX_UPLOAD_MB = 10
-MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
-# 50 megapixels covers every phone photo; beyond it decoding alone would take >150 MB of memory.
-MAX_PIXELS = 50_000_000
-
-CIFAR_SIZE = 32
 
 _FORMATS_IN_WORDS = "JPEG, PNG, WebP, BMP or GIF"
 _NOT_AN_IMAGE = (

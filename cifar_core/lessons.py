@@ -15,11 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cifar_core.augmentation import LESSON_PRESET
+from cifar_core.constants import GAP_EPOCHS
 from cifar_core.training import TrainConfig
-
-# Gap measured as the mean over the last epochs: one epoch's validation accuracy jumps by
-# several points at these budgets.
-GAP_EPOCHS = 3
 
 
 @dataclass(frozen=True)

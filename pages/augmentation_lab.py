@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from cifar_core import constants as C
 from cifar_core.augmentation import (
     FILL_MODES,
     LESSON_PRESET,
@@ -53,7 +54,7 @@ different version every time — turned a little, shifted, zoomed, mirrored — 
 cat looks like rather than memorising *these* cat pictures. The rule: every augmented picture
 must still deserve its label.
 
-Move the controls and watch the grid: each row is one image and {V.NUM_TO_AUGMENT} random
+Move the controls and watch the grid: each row is one image and {C.NUM_TO_AUGMENT} random
 versions of it, drawn with the same rules as Keras' `ImageDataGenerator`. The controls start
 at the classic lesson's settings (`{V.settings_in_words(LESSON_PRESET)}`); **Reset** turns
 augmentation off.
@@ -67,7 +68,7 @@ see_it("augmentation_narrows_gap")
 st.caption(
     "About the old notebooks (source: their own code): their preview loop did apply the "
     "generator, but it was mis-indented. Notebook 000 augmented only the last image, "
-    f"{V.NUM_TO_AUGMENT} times; in notebooks 001, 002 and 004 the loop never ends, because "
+    f"{C.NUM_TO_AUGMENT} times; in notebooks 001, 002 and 004 the loop never ends, because "
     "`num_aug` is never incremented inside it; and the list it built was never used. Their "
     "training, through `fit_generator(datagen.flow(…))`, did augment every batch."
 )
@@ -90,7 +91,7 @@ def upload_ui() -> np.ndarray | None:
         caption=f"Your photo {upload.name} ({width}×{height} pixels), the last one accepted",
     )
     small.image(
-        upscale_nearest(photo.cifar, V.UPLOAD_SCALE),
+        upscale_nearest(photo.cifar, C.UPLOAD_SCALE),
         caption="What the network sees: the centre square at 32×32 pixels (blown up).",
         output_format="PNG",
     )
@@ -111,18 +112,18 @@ def image_choice_ui(data: Cifar10 | None) -> tuple[np.ndarray, list[str]] | None
         if data is None:
             return None
         # Until a usable photo arrives: the class images the "By class" choice last showed.
-        chosen = saved_widget_value(VIEW_KEY, CLASS_KEY, 0)
+        chosen = saved_widget_value(VIEW_KEY, CLASS_KEY, C.LAB_DEFAULT_CLASS)
         indices = V.first_of_class(
-            data.y_train, chosen, saved_widget_value(VIEW_KEY, COUNT_KEY, V.DEFAULT_NUM_IMAGES)
+            data.y_train, chosen, saved_widget_value(VIEW_KEY, COUNT_KEY, C.DEFAULT_NUM_IMAGES)
         )
         return data.x_train[indices], [data.class_names[chosen]] * len(indices)
 
     assert data is not None
     left, right = st.columns(2)
-    keep_widget_values(VIEW_KEY, {COUNT_KEY: V.DEFAULT_NUM_IMAGES})
-    count = left.slider("How many images", V.MIN_NUM_IMAGES, V.MAX_NUM_IMAGES, key=COUNT_KEY)
+    keep_widget_values(VIEW_KEY, {COUNT_KEY: C.DEFAULT_NUM_IMAGES})
+    count = left.slider("How many images", C.MIN_NUM_IMAGES, C.MAX_NUM_IMAGES, key=COUNT_KEY)
     if source == "class":
-        keep_widget_values(VIEW_KEY, {CLASS_KEY: 0})
+        keep_widget_values(VIEW_KEY, {CLASS_KEY: C.LAB_DEFAULT_CLASS})
         names = data.class_names
         chosen = right.selectbox(
             "Class", range(len(names)), format_func=names.__getitem__, key=CLASS_KEY
@@ -130,8 +131,10 @@ def image_choice_ui(data: Cifar10 | None) -> tuple[np.ndarray, list[str]] | None
         indices = V.first_of_class(data.y_train, chosen, count)
         right.caption(f"The first {len(indices)} {names[chosen]} images of the training split.")
     else:
-        keep_widget_values(VIEW_KEY, {PICK_SEED_KEY: V.DEFAULT_PREVIEW_SEED})
-        seed = right.number_input("Which random images (seed)", 0, V.MAX_SEED, key=PICK_SEED_KEY)
+        keep_widget_values(VIEW_KEY, {PICK_SEED_KEY: C.DEFAULT_PREVIEW_SEED})
+        seed = right.number_input(
+            "Which random images (seed)", C.MIN_SEED, C.MAX_SEED, key=PICK_SEED_KEY
+        )
         indices = V.random_indices(len(data.x_train), count, int(seed))
     return data.x_train[indices], [data.class_names[i] for i in data.y_train[indices]]
 
@@ -202,7 +205,7 @@ def controls_ui() -> AugmentParams | None:
         values[row["name"]] = control(row, values)
         note = row["help"]
         if row["kind"] == "range_slider":
-            note += f" Both ends at {V.BRIGHTNESS_OFF[0]:.2f}: off."
+            note += f" Both ends at {C.BRIGHTNESS_OFF[0]:.2f}: off."
         st.caption(note)
     try:
         params = V.controls_to_params(values)
@@ -215,19 +218,21 @@ def controls_ui() -> AugmentParams | None:
 
 def reroll() -> None:
     """Button callback: the next seed, so a new set of random variants."""
-    st.session_state[SEED_KEY] = min(int(st.session_state.get(SEED_KEY, 0)) + 1, V.MAX_SEED)
+    st.session_state[SEED_KEY] = min(
+        int(st.session_state.get(SEED_KEY, C.DEFAULT_PREVIEW_SEED)) + 1, C.MAX_SEED
+    )
 
 
 # The grid: each image, then NUM_TO_AUGMENT random versions of it, as one picture.
 def grid_ui(images: np.ndarray, labels: list[str], params: AugmentParams) -> None:
     seed_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
-    keep_widget_values(VIEW_KEY, {SEED_KEY: V.DEFAULT_PREVIEW_SEED})
+    keep_widget_values(VIEW_KEY, {SEED_KEY: C.DEFAULT_PREVIEW_SEED})
     seed = seed_col.number_input(
-        "Seed (the same seed draws the same variants)", 0, V.MAX_SEED, key=SEED_KEY
+        "Seed (the same seed draws the same variants)", C.MIN_SEED, C.MAX_SEED, key=SEED_KEY
     )
     button_col.button("Re-roll", key="aug_reroll", on_click=reroll, width="stretch")
-    variants = preview_grid(images, params, int(seed), V.NUM_TO_AUGMENT)  # (N, 5, 32, 32, 3)
-    columns = V.column_labels(V.NUM_TO_AUGMENT)
+    variants = preview_grid(images, params, int(seed), C.NUM_TO_AUGMENT)  # (N, 5, 32, 32, 3)
+    columns = V.column_labels(C.NUM_TO_AUGMENT)
     mosaic = V.labelled_mosaic(V.grid_cells(images, variants), labels, columns)
     with st.container(key="aug_grid"):
         st.image(
@@ -235,7 +240,7 @@ def grid_ui(images: np.ndarray, labels: list[str], params: AugmentParams) -> Non
             output_format="PNG",
             alt=(
                 f"Grid of {len(labels)} rows ({', '.join(labels)}); in each row the original "
-                f"image, then {V.NUM_TO_AUGMENT} randomly augmented versions of it."
+                f"image, then {C.NUM_TO_AUGMENT} randomly augmented versions of it."
             ),
         )
     st.caption(
@@ -326,7 +331,7 @@ with controls:
     st.header("2. Settings")
     params = controls_ui()
 with preview:
-    st.header(f"3. Each image and {V.NUM_TO_AUGMENT} random versions")
+    st.header(f"3. Each image and {C.NUM_TO_AUGMENT} random versions")
     if params is not None:
         for warning in label_warnings(params):
             st.warning(warning, icon="⚠️")

@@ -8,6 +8,7 @@ import zipfile
 import numpy as np
 import streamlit as st
 
+from cifar_core import constants as C
 from cifar_core.bias_privacy import analysis as E
 from cifar_core.bias_privacy import charts as EC
 from cifar_core.bias_privacy import content as T
@@ -37,7 +38,7 @@ def chart(spec: object, caption: str) -> None:
 
 # Everything the page needs from one saved run, computed once per run (cached by store and
 # id): the run comes from the one loader of saved runs.
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=C.RUN_VIEW_CACHE_ENTRIES, show_spinner=False)
 def load_run_view(root: str, run_id: str) -> dict:
     run, preds, problem = load_saved_run(root, run_id)
     if "per_class_accuracy" not in run.result:
@@ -56,10 +57,10 @@ def load_run_view(root: str, run_id: str) -> dict:
         "epochs": run.result.get("epochs_completed", run.config.get("epochs")),
         "member_conf": members,
         "nonmember_conf": others,
-        # The attack and its chance level (40 reshuffles), computed once per run.
+        # The attack and its chance level (CHANCE_SHUFFLES reshuffles), computed once per run.
         "gap": E.confidence_gap(members, others),
         "attack": E.best_threshold_attack(members, others),
-        "chance": E.attack_chance_level(members, others, np.random.default_rng(E.CHANCE_SEED)),
+        "chance": E.attack_chance_level(members, others, np.random.default_rng(C.CHANCE_SEED)),
     }
 
 
@@ -141,13 +142,13 @@ def group_params_ui() -> dict[str, E.ScoreParams]:
 
 def _score_slider(label: str, value: float, prefix: str) -> float:
     key = f"{prefix}_{label.split()[0].lower()}_mean"
-    return st.slider(label, E.SCORE_MIN, E.SCORE_MAX, value, E.SCORE_STEP, format="%.2f", key=key)
+    return st.slider(label, C.SCORE_MIN, C.SCORE_MAX, value, C.SCORE_STEP, format="%.2f", key=key)
 
 
 def _spread_slider(label: str, value: float, prefix: str) -> float:
     key = f"{prefix}_{label.split()[0].lower()}_sd"
     return st.slider(
-        label, E.SPREAD_MIN, E.SPREAD_MAX, value, E.SPREAD_STEP, format="%.2f", key=key
+        label, C.SPREAD_MIN, C.SPREAD_MAX, value, C.SPREAD_STEP, format="%.2f", key=key
     )
 
 
@@ -157,10 +158,10 @@ def threshold_ui() -> None:
     groups = group_params_ui()
     threshold = st.slider(
         'Match threshold (score ≥ threshold → "same person")',
-        E.SCORE_MIN,
-        E.SCORE_MAX,
-        E.DEFAULT_THRESHOLD,
-        E.SCORE_STEP,
+        C.SCORE_MIN,
+        C.SCORE_MAX,
+        C.DEFAULT_THRESHOLD,
+        C.SCORE_STEP,
         format="%.2f",
         key="bp_threshold",
     )
@@ -203,7 +204,7 @@ def _comparison(exact: dict[str, E.ErrorRates], threshold: float) -> str:
             lines.append(f"- no {who} are {what} in either group.")
         elif ratio is None:
             lines.append(f"- {who} from {hi} are sometimes {what}; those from {lo} never are.")
-        elif ratio < 1.05:
+        elif ratio < C.ABOUT_EQUAL_RATIO:
             lines.append(f"- {who} from both groups are {what} about equally often.")
         else:
             lines.append(
@@ -227,11 +228,11 @@ def _crossing(groups: dict[str, E.ScoreParams]) -> str:
             f"rates: **{higher}** always has more."
         )
     wider, narrower = (a_name, b_name) if a.impostor_sd > b.impostor_sd else (b_name, a_name)
-    if not E.SCORE_MIN <= t <= E.SCORE_MAX:
-        more = wider if t < E.SCORE_MIN else narrower
+    if not C.SCORE_MIN <= t <= C.SCORE_MAX:
+        more = wider if t < C.SCORE_MIN else narrower
         return (
             f"The impostor curves' tails cross only at {t:.2f}, outside the score range, so "
-            f"between {E.SCORE_MIN:.0f} and {E.SCORE_MAX:.0f} **{more}** always has more false "
+            f"between {C.SCORE_MIN:.0f} and {C.SCORE_MAX:.0f} **{more}** always has more false "
             "matches."
         )
     at_t = {name: E.analytic_error_rates(p, t) for name, p in groups.items()}
@@ -253,18 +254,18 @@ def _rates_table(
 ) -> list[dict]:
     rows = []
     for i, (name, params) in enumerate(groups.items()):
-        rng = np.random.default_rng(E.SIMULATION_SEED + i)
-        genuine, impostor = E.sample_scores(params, E.SIMULATED_PAIRS, rng)
+        rng = np.random.default_rng(C.SIMULATION_SEED + i)
+        genuine, impostor = E.sample_scores(params, C.SIMULATED_PAIRS, rng)
         measured = E.empirical_error_rates(genuine, impostor, threshold)
         rows.append(
             {
                 "group": name,
                 "false match (exact)": f"{exact[name].false_match_rate:.4%}",
-                f"false match ({E.SIMULATED_PAIRS:,} simulated)": (
+                f"false match ({C.SIMULATED_PAIRS:,} simulated)": (
                     f"{measured.false_match_rate:.2%}"
                 ),
                 "false non-match (exact)": f"{exact[name].false_non_match_rate:.4%}",
-                f"false non-match ({E.SIMULATED_PAIRS:,} simulated)": (
+                f"false non-match ({C.SIMULATED_PAIRS:,} simulated)": (
                     f"{measured.false_non_match_rate:.2%}"
                 ),
             }
@@ -300,7 +301,7 @@ def membership_ui(view: dict, info: RunInfo) -> None:
     cols[1].metric(
         "Same attack on shuffled labels (chance)",
         f"{chance:.1%}",
-        help=f"{E.CHANCE_QUANTILE:.0%} of {E.CHANCE_SHUFFLES} shuffles of the two sets stay below this.",
+        help=f"{C.CHANCE_QUANTILE:.0%} of {C.CHANCE_SHUFFLES} shuffles of the two sets stay below this.",
     )
     st.markdown(
         f"Best rule: *{rule}*. It labels {attack.member_hit_rate:.0%} of the training images "
@@ -316,7 +317,7 @@ def membership_ui(view: dict, info: RunInfo) -> None:
 # The options are shuffled once per session, so the right answer is not always first.
 def quiz_ui() -> None:
     if QUIZ_SEED_KEY not in st.session_state:
-        st.session_state[QUIZ_SEED_KEY] = secrets.randbelow(2**31)
+        st.session_state[QUIZ_SEED_KEY] = secrets.randbelow(C.QUIZ_SEEDS)
     for number, item in enumerate(T.shuffled_quiz(st.session_state[QUIZ_SEED_KEY]), start=1):
         labels = [option.text for option in item.options]
         choice = st.radio(

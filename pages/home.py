@@ -7,6 +7,7 @@ import streamlit as st
 from cifar_core import constants as C
 from cifar_core import settings
 from cifar_core.comparison.references import reference_rows
+from cifar_core.constants import APP_MEASURED, NOTEBOOK_AUGMENTED_RUN
 from cifar_core.data import describe_source
 from cifar_core.lessons import NOT_SHOWN_HERE
 from cifar_core.models import count_mult_adds, count_params, get_architecture
@@ -15,21 +16,6 @@ from ui.compat import require_app_navigation
 from ui.lesson_runs import see_it
 
 require_app_navigation()
-
-# Measured with this app on this project's 2-core machine (seed 42, mixed bfloat16; sources:
-# bench/lessons.py and `bench/precision.py --accuracy`, figures in the README): (budget,
-# shallow, deep) test accuracy. Other seeds move each number by several points.
-APP_MEASURED = (
-    (
-        "4,000 training + 1,000 validation images, 5 epochs (the Train page's defaults)",
-        0.420,
-        0.391,
-    ),
-    ("all 5,085 sample images, 10 epochs", 0.439, 0.460),
-    ("4,000 images, 20 epochs", 0.494, 0.499),
-)
-# The notebooks' augmented run, as references.REFERENCE_RESULTS records it (a test checks).
-NOTEBOOK_AUGMENTED_RUN = "64.0%"
 
 
 def layers_of(name: str, kind: str) -> int:

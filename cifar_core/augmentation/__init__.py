@@ -15,11 +15,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-# The settings live in augment_params; they are part of this module's vocabulary too.
-from cifar_core.augmentation.params import AUGMENT_LIMITS as AUGMENT_LIMITS
+# The settings live in params, the lab's slider ranges in constants; they are part of this
+# module's vocabulary too.
 from cifar_core.augmentation.params import FILL_MODES as FILL_MODES
 from cifar_core.augmentation.params import LESSON_PRESET as LESSON_PRESET
 from cifar_core.augmentation.params import AugmentParams, _check_fill_mode
+from cifar_core.constants import AUGMENT_LIMITS as AUGMENT_LIMITS
 
 # ---------------------------------------------------------------------------------------------
 # One concrete transform, and drawing it at random

@@ -6,10 +6,10 @@ from typing import Any
 
 from cifar_core.augmentation import _shift_pixels
 from cifar_core.augmentation.code import _fmt
-from cifar_core.augmentation.params import (
+from cifar_core.augmentation.params import FILL_MODES, AugmentParams
+from cifar_core.constants import (
     AUGMENT_LIMITS,
     CIFAR_SIZE,
-    FILL_MODES,
     WARN_BRIGHTNESS,
     WARN_ROTATION_DEG,
     WARN_SHEAR_DEG,
@@ -17,7 +17,6 @@ from cifar_core.augmentation.params import (
     WARN_SHIFT_PX,
     WARN_ZOOM_IN,
     WARN_ZOOM_OUT,
-    AugmentParams,
 )
 
 

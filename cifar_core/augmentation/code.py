@@ -6,7 +6,8 @@ import dataclasses
 import math
 from typing import Any
 
-from cifar_core.augmentation.params import CIFAR_SIZE, AugmentParams
+from cifar_core.augmentation.params import AugmentParams
+from cifar_core.constants import CIFAR_SIZE
 
 
 def _fmt(value: float) -> str:

@@ -9,36 +9,15 @@ from typing import Any
 
 import numpy as np
 
+from cifar_core.constants import (
+    MAX_BRIGHTNESS,
+    MAX_ROTATION_DEG,
+    MAX_SHEAR_DEG,
+    MAX_SHIFT_PX,
+    MAX_ZOOM,
+)
+
 FILL_MODES: tuple[str, ...] = ("constant", "nearest", "reflect", "wrap")
-
-# What AugmentParams accepts. Shifts are capped at one CIFAR-10 image width (32 px).
-MAX_ROTATION_DEG = 180.0
-MAX_SHIFT_PX = 32.0
-MAX_SHEAR_DEG = 45.0  # tan(45°) = 1 is the largest shear keras.layers.RandomShear accepts.
-MAX_ZOOM = 2.0  # keras.layers.RandomZoom accepts factors up to +1, i.e. scale 2.
-MAX_BRIGHTNESS = 3.0
-
-# Slider ranges for the Augmentation lab, as (min, max, step): narrower than the limits above.
-AUGMENT_LIMITS: dict[str, tuple[float, float, float]] = {
-    "rotation_range": (0.0, 180.0, 5.0),
-    "width_shift_range": (0.0, 0.5, 0.05),
-    "height_shift_range": (0.0, 0.5, 0.05),
-    "shear_range": (0.0, 45.0, 1.0),
-    "zoom_range": (0.0, 0.9, 0.05),
-    "cval": (0.0, 255.0, 1.0),
-    "brightness_range": (0.0, 2.0, 0.05),
-}
-
-# Thresholds of label_warnings(): beyond them an augmented picture may no longer show its label.
-WARN_SHIFT_FRACTION = 0.3
-WARN_SHIFT_PX = 10.0
-WARN_ROTATION_DEG = 90.0
-WARN_SHEAR_DEG = 30.0
-WARN_ZOOM_OUT = 1.5
-WARN_ZOOM_IN = 0.5
-WARN_BRIGHTNESS = (0.3, 2.0)
-
-CIFAR_SIZE = 32
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,36 +12,30 @@ from PIL import Image, ImageDraw, ImageFont
 
 from cifar_core.augmentation import AugmentParams, Transform
 from cifar_core.augmentation.advice import describe_params
+
+# The lab's numbers live in cifar_core.constants (the page hard-codes none); the page, its
+# tests and the benches read these through this module (preview.NUM_TO_AUGMENT, …).
+from cifar_core.constants import BRIGHTNESS_OFF as BRIGHTNESS_OFF
+from cifar_core.constants import DEFAULT_NUM_IMAGES as DEFAULT_NUM_IMAGES
+from cifar_core.constants import DEFAULT_PREVIEW_SEED as DEFAULT_PREVIEW_SEED
+from cifar_core.constants import MAX_NUM_IMAGES as MAX_NUM_IMAGES
+from cifar_core.constants import MAX_SEED as MAX_SEED
+from cifar_core.constants import MIN_NUM_IMAGES as MIN_NUM_IMAGES
+from cifar_core.constants import MIN_UPLOAD_SIDE, UPLOAD_MAX_HEIGHT, UPLOAD_MAX_WIDTH
+from cifar_core.constants import MOSAIC_BACKGROUND as BACKGROUND
+from cifar_core.constants import MOSAIC_FONT_SIZE as FONT_SIZE
+from cifar_core.constants import MOSAIC_GAP as GAP
+from cifar_core.constants import MOSAIC_HEADER_HEIGHT as HEADER_HEIGHT
+from cifar_core.constants import MOSAIC_LABEL_WIDTH as LABEL_WIDTH
+from cifar_core.constants import MOSAIC_SCALE as MOSAIC_SCALE
+from cifar_core.constants import MOSAIC_TEXT_COLOUR as TEXT_COLOUR
+from cifar_core.constants import NUM_TO_AUGMENT as NUM_TO_AUGMENT
+from cifar_core.constants import UPLOAD_SCALE as UPLOAD_SCALE
 from cifar_core.images import ImageDecodeError, decode_image, to_cifar_size, upscale_nearest
-
-# The lab's numbers, in one place (the page hard-codes none).
-NUM_TO_AUGMENT = 5  # variants per image, as in the notebooks' preview loop
-DEFAULT_NUM_IMAGES = 8
-MIN_NUM_IMAGES, MAX_NUM_IMAGES = 1, 16
-DEFAULT_PREVIEW_SEED = 0
-MAX_SEED = 2**31 - 1
-MOSAIC_SCALE = 3  # 32 px → 96 px on screen, nearest neighbour so pixels stay visible
-UPLOAD_SCALE = 8  # the uploaded photo at 32×32, shown 256 px wide
-UPLOAD_MAX_WIDTH = 320  # the uploaded photo at full size is shown at most this wide…
-UPLOAD_MAX_HEIGHT = 480  # …and this high (a tall panorama stays small too)
-# The smallest photo accepted, per side: below 8×8 the 32×32 version is a few blown-up blocks
-# (a 1×1 upload would be one flat colour), nothing a student can learn from.
-MIN_UPLOAD_SIDE = 8
-
-# Mosaic layout, in screen pixels.
-GAP = 4
-LABEL_WIDTH = 88
-HEADER_HEIGHT = 22
-FONT_SIZE = 13
-BACKGROUND = (255, 255, 255)
-TEXT_COLOUR = (49, 51, 63)
 
 # A transform strong enough that a quarter of the picture comes from outside it, so the four
 # fill modes look clearly different: turned 45°, zoomed out to 1.4, moved 4 px right, 3 px up.
 FILL_DEMO = Transform(rotation_deg=45.0, shift_x_px=4.0, shift_y_px=-3.0, zoom_x=1.4, zoom_y=1.4)
-
-# The brightness range slider cannot say "None": (1, 1) means "no brightness change".
-BRIGHTNESS_OFF = (1.0, 1.0)
 
 
 # ---------------------------------------------------------------------------------------------

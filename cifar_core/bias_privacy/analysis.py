@@ -8,26 +8,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# --- The "one threshold, two groups" demo: score range, slider ranges, default groups -----------
+from cifar_core.constants import CHANCE_QUANTILE, CHANCE_SHUFFLES, CONFIDENCE_BINS, SMALL_MEAN_GAP
 
-SCORE_MIN, SCORE_MAX, SCORE_STEP = 0.0, 1.0, 0.01
-SPREAD_MIN, SPREAD_MAX, SPREAD_STEP = 0.02, 0.25, 0.01
-DEFAULT_THRESHOLD = 0.60
-SIMULATED_PAIRS = 5_000  # simulated comparisons per group and kind, for the "measured" rates
-SIMULATION_SEED = 0
-DENSITY_POINTS = 201  # points per curve in the score chart
+# The demos' numbers live in cifar_core.constants; the page, the charts and the texts read
+# these through this module (analysis.SCORE_MIN, …).
+from cifar_core.constants import CHANCE_SEED as CHANCE_SEED
+from cifar_core.constants import DEFAULT_THRESHOLD as DEFAULT_THRESHOLD
+from cifar_core.constants import DENSITY_POINTS as DENSITY_POINTS
+from cifar_core.constants import SCORE_MAX as SCORE_MAX
+from cifar_core.constants import SCORE_MIN as SCORE_MIN
+from cifar_core.constants import SCORE_STEP as SCORE_STEP
+from cifar_core.constants import SIMULATED_PAIRS as SIMULATED_PAIRS
+from cifar_core.constants import SIMULATION_SEED as SIMULATION_SEED
+from cifar_core.constants import SPREAD_MAX as SPREAD_MAX
+from cifar_core.constants import SPREAD_MIN as SPREAD_MIN
+from cifar_core.constants import SPREAD_STEP as SPREAD_STEP
 
-# --- The membership-inference demo (training vs test confidence) ---------------------------------
-
-CONFIDENCE_BINS = 20
-# Below this mean gap (2 points of confidence) there is no overfitting worth reporting, even if a
-# threshold separates the sets a little (e.g. because their class mix differs).
-SMALL_MEAN_GAP = 0.02
-# The attack's chance level: its best accuracy when members and non-members are shuffled
-# together (nothing to find), here the 95th percentile over a few seeded shuffles.
-CHANCE_SHUFFLES = 40
-CHANCE_QUANTILE = 0.95
-CHANCE_SEED = 0
+# --- The "one threshold, two groups" demo: default groups ---------------------------------------
 
 
 @dataclass(frozen=True)

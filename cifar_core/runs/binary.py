@@ -18,12 +18,11 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from cifar_core.constants import NUM_CLASSES
+from cifar_core.constants import NPZ_MAX_BYTES, NUM_CLASSES
 from cifar_core.runs.checks import Damage, short
 
 # --- predictions.npz ---------------------------------------------------------------------------
 
-NPZ_MAX_BYTES = 512 * 1024 * 1024  # all arrays together, unpacked
 _PAIRS = (("test_probs", "test_labels"), ("train_probs", "train_labels"))
 
 

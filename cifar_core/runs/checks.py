@@ -19,14 +19,10 @@ from collections.abc import Callable, Mapping
 from operator import methodcaller
 from typing import Any
 
-from cifar_core.constants import NUM_CLASSES
+from cifar_core.constants import COUNT_MAX, LATEST_TIME, NUM_CLASSES, SECONDS_MAX
 
 # Status words the run store writes ("interrupted" and "damaged" are only ever derived).
 SAVED_STATUSES: tuple[str, ...] = ("finished", "stopped", "failed", "running")
-# Times from 1970 up to the year 3000: anything else is not when a run was made.
-LATEST_TIME = 32_503_680_000.0
-COUNT_MAX = 10**12  # images, steps, parameters: far above any real run, far below overflow
-SECONDS_MAX = 1e9
 _HAS_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 

@@ -27,6 +27,13 @@ from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 
+from cifar_core.constants import (
+    DOWNLOAD_LIMIT,
+    LARGE_FILE_READ_LIMIT,
+    MB,
+    PROBLEM_MAX,
+    READ_LIMIT,
+)
 from cifar_core.runs.binary import check_h5_head, check_keras_zip, check_predictions, read_npz
 from cifar_core.runs.checks import (
     Damage,
@@ -53,13 +60,8 @@ BEST_WEIGHTS_FILE = "best.weights.h5"
 RUN_ID_PATTERN = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
 RUNNING, INTERRUPTED, DAMAGED = "running", "interrupted", "damaged"
 ENDED_WITH_RESULTS = ("finished", "stopped")  # statuses saved only after result.json
-MB = 1024 * 1024
-# The most bytes read of one file: a long run's history is tens of MB, the other JSON files
-# a few kB; model files are only read whole for a download.
-READ_LIMITS = {HISTORY_FILE: 256 * MB, PREDICTIONS_FILE: 256 * MB}
-READ_LIMIT = 16 * MB
-DOWNLOAD_LIMIT = 2048 * MB
-PROBLEM_MAX = 160  # characters of a damaged run's problem (it is shown in select boxes)
+# The most bytes read of one file (READ_LIMIT for the others; the sizes are in constants).
+READ_LIMITS = {HISTORY_FILE: LARGE_FILE_READ_LIMIT, PREDICTIONS_FILE: LARGE_FILE_READ_LIMIT}
 
 
 class RunStoreError(ValueError):

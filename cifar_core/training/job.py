@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from cifar_core import constants as C
+from cifar_core.constants import MEMBERSHIP_SAMPLE, PREDICT_BATCH, PREFETCH_BATCHES
 from cifar_core.data import Cifar10
 from cifar_core.evaluation import summarize_predictions
 from cifar_core.models import count_params
@@ -38,12 +39,6 @@ from cifar_core.training.monitor import (
 )
 from cifar_core.training.phases import PhaseClock
 from cifar_core.training.precision import FLOAT32, Decision, precision_for
-
-# How many training images to score for the "does your model remember?" comparison.
-MEMBERSHIP_SAMPLE = 1000
-PREDICT_BATCH = 256
-# Batches make_dataset keeps ready ahead of the model (a fixed prefetch: autotuning is off).
-PREFETCH_BATCHES = 2
 
 
 def make_dataset(

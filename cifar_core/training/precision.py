@@ -26,6 +26,7 @@ from pathlib import Path
 
 from cifar_core import constants as C
 from cifar_core import settings
+from cifar_core.constants import CALIBRATION_STEPS, MIN_SPEEDUP
 
 FLOAT32 = "float32"
 BFLOAT16 = "bfloat16"
@@ -33,11 +34,6 @@ PRECISIONS: tuple[str, ...] = (FLOAT32, BFLOAT16)
 AUTO = "auto"
 # The Keras dtype policy of each precision.
 KERAS_POLICY = {FLOAT32: "float32", BFLOAT16: "mixed_bfloat16"}
-# bfloat16 is kept only if it is at least this much faster: on a CPU where both are about
-# equal, float32's extra accuracy wins and noise in the calibration cannot flip the choice.
-MIN_SPEEDUP = 1.1
-# Calibration: batches of the default size, after one batch that traces the model.
-CALIBRATION_STEPS = 4
 # CPU flags (Linux /proc/cpuinfo) that mean bfloat16 matrix arithmetic in hardware.
 BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16", "bf16"})
 

@@ -14,11 +14,7 @@ import time
 from collections.abc import Callable, Hashable
 
 from cifar_core import constants as C
-
-# A session still counts as watching until it missed this many polls in a row...
-PRESENCE_POLLS = 3
-# ...and at least this long: a full page rerun between two polls can take a few seconds.
-PRESENCE_MIN_SECONDS = 5.0
+from cifar_core.constants import PRESENCE_MIN_SECONDS, PRESENCE_POLLS
 
 
 class Presence:

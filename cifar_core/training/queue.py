@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from cifar_core import constants as C
 from cifar_core import settings
+from cifar_core.constants import KEEP_FINISHED
 from cifar_core.data import Cifar10
 from cifar_core.runs import RunStore
 from cifar_core.runs.disk import RunBudget
@@ -20,9 +21,6 @@ from cifar_core.training.limits import LimitError, Limits
 from cifar_core.training.memory import limit_malloc_arenas, release_free_memory
 from cifar_core.training.monitor import CANCELLED, FAILED, FINISHED, STOPPED
 from cifar_core.training.presence import Presence
-
-# Finished jobs kept for attaching (a later identical request gets the saved result at once).
-KEEP_FINISHED = 64
 
 
 class JobManager:

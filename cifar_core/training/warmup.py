@@ -18,11 +18,9 @@ import time
 
 from cifar_core import constants as C
 from cifar_core import settings
+from cifar_core.constants import WARMUP_DELAY_S
 
 log = logging.getLogger(__name__)
-
-# Seconds after the first page view before warming up: the first page is on screen by then.
-WARMUP_DELAY_S = 3.0
 
 _LOCK = threading.Lock()
 _started = False
