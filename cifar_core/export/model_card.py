@@ -121,8 +121,7 @@ def _metrics(result: dict, figures: Figures, status: str, n_seen_of: int | None)
             "metrics",
             title,
             paragraphs=(
-                f"No test results: the run is {status} and was never scored on the test "
-                "images, so this card reports no accuracy.",
+                f"No test results: {_unscored(status)}, so this card reports no accuracy.",
             ),
         )
     facts = [("Test accuracy", f"{with_interval(figures.test)}, on {figures.test.n:,} test images")]
@@ -159,6 +158,12 @@ def _metrics(result: dict, figures: Figures, status: str, n_seen_of: int | None)
     )
     table = Table(("Class", "Test images", "Accuracy", "95% CI"), rows)
     return Section("metrics", title, tuple(facts), table, tuple(paragraphs))
+
+
+def _unscored(status: str) -> str:
+    if status == "running":  # still training, or cut off by a server restart (interrupted)
+        return "the run is still running, or was cut off, and has not been scored yet"
+    return f"the run is {status} and was never scored on the test images"
 
 
 def _ci(interval: Interval) -> str:
@@ -219,7 +224,7 @@ def model_card(
     status = run.status if isinstance(run.status, dict) else {}
     word = str(status.get("status", "of unknown status"))
     if not result:
-        missing.append(f"Test results: the run is {word} and was never scored on the test images.")
+        missing.append(f"Test results: {_unscored(word)}.")
     cfg = _config(run, missing)
     preds = _predictions(run, result, missing)
     try:
