@@ -139,6 +139,12 @@ def test_split_indices_equal_the_apps(config: TrainConfig, n_available: int) -> 
     assert ns["y_fit"].shape == (len(train_idx), 10)
 
 
+def test_split_refuses_more_images_than_the_data_set_has() -> None:
+    x_train, y_train = np.zeros((100, 1, 1, 3), np.uint8), np.zeros(100, np.int64)
+    with pytest.raises(ValueError, match="TRAIN_SIZE is 500 but the data set has 100"):
+        run_cells(TrainConfig(train_size=500), "setup", "split", x_train=x_train, y_train=y_train)
+
+
 def test_data_cell_reads_the_sample_as_the_app_does(monkeypatch, cifar_dir, sample_data) -> None:
     for folder in (cifar_dir, cifar_dir.parent):  # the batches folder or the one holding it
         monkeypatch.setenv("CIFAR10_DIR", str(folder))

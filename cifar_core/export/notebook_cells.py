@@ -171,13 +171,15 @@ def split() -> list[Cell]:
             "### The same images as the app",
             "The app takes `TRAIN_SIZE` images at random from the training split, with "
             "numpy's generator seeded by `SEED`, and holds out the last `VAL_SPLIT` of them "
-            "for validation. The same three lines here pick the same images (on the same "
-            "data set). Pixels go from 0–255 to 0–1, as in the lesson, and labels become "
-            "one-hot vectors for the categorical cross-entropy loss.",
+            "for validation. The same lines here pick the same images (on the same data "
+            "set). Pixels go from 0–255 to 0–1, as in the lesson, and labels become one-hot "
+            "vectors for the categorical cross-entropy loss.",
         ),
         _code(
             "split",
             """
+if TRAIN_SIZE > len(x_train):
+    raise ValueError(f"TRAIN_SIZE is {TRAIN_SIZE:,} but the data set has {len(x_train):,} images")
 order = np.random.default_rng(SEED).permutation(len(x_train))[:TRAIN_SIZE]
 n_val = max(1, int(round(TRAIN_SIZE * VAL_SPLIT)))
 train_idx, val_idx = np.sort(order[: TRAIN_SIZE - n_val]), np.sort(order[TRAIN_SIZE - n_val :])
