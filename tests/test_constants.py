@@ -36,6 +36,9 @@ ALLOWED = {
     ("cifar_core/explain/mistakes.py", "CONFUSED_PAIRS_TOP"),
     ("cifar_core/export/notebook.py", "SCRIPT_WIDTH"),
     ("cifar_core/export/notebook_cells.py", "PREDICT_BATCH"),
+    ("cifar_core/export/bootstrap.py", "BOOTSTRAP_RESAMPLES"),
+    ("cifar_core/export/bootstrap.py", "CONFIDENCE_LEVEL"),
+    ("cifar_core/export/bootstrap.py", "BOOTSTRAP_SEED"),
 }
 
 # Nodes a plain constant is written with. Anything else (a call, an attribute, a subscript, an
