@@ -262,22 +262,20 @@ def comparison_specs(
 def saved_run_specs(
     run_key: Hashable, result: Mapping, class_names: Sequence[str]
 ) -> dict[str, dict]:
-    """The confusion matrix and per-class bars of a saved run, built once for every session.
+    """The per-class bars of a saved run, built once for every session.
 
     When a shared run ends, every session watching it reruns its whole page in the same
-    second; building these two Altair charts per session (about 30–60 ms each, mostly Altair's
-    validation) was most of that surge. A saved run's results do not change, so the specs are
-    built once per `run_key` (the run id and its last status update) and emitted as they are.
+    second; building an Altair chart per session (about 30–60 ms, mostly Altair's validation)
+    was most of that surge. A saved run's results do not change, so the spec is built once per
+    `run_key` (the run id and its last status update) and emitted as it is. (The run's
+    clickable confusion matrix is cached the same way by ui.explain.confusion_chart.)
 
     Returns:
-        {"confusion": spec, "per_class": spec}: Vega-Lite dicts with their data inline.
+        {"per_class": spec}: a Vega-Lite dict with its data inline.
     """
-    from cifar_core.charts import confusion_heatmap, per_class_bars
+    from cifar_core.charts import per_class_bars
 
     def build() -> dict[str, dict]:
-        return {
-            "confusion": confusion_heatmap(result["confusion_matrix"], class_names).to_dict(),
-            "per_class": per_class_bars(result["per_class_accuracy"], class_names).to_dict(),
-        }
+        return {"per_class": per_class_bars(result["per_class_accuracy"], class_names).to_dict()}
 
     return LIVE_CHARTS.get(("saved-run", run_key), build)

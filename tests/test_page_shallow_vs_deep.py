@@ -185,11 +185,11 @@ def test_disagreements_and_a_chosen_confusion_cell_show_test_images(page_with_ru
     assert f"Only shallow is right on **{len(split.a_only):,}**" in text
     assert f"only deep is right on **{len(split.b_only):,}**" in text
 
-    # Choose the deep run's biggest mistake cell with the select boxes.
+    # Choose the deep run's biggest mistake cell with the explorer's pickers.
     true_class, pred_class = K.largest_mistake_cell(confusion_matrix(y, pred_d))
-    at.selectbox(key="svd_cell_run").set_value(1)
-    at.selectbox(key="svd_cell_true").set_value(true_class)
-    at.selectbox(key="svd_cell_pred").set_value(pred_class)
+    at.radio(key="svd_mx_network").set_value(1)
+    at.selectbox(key="svd_mx_true").set_value(true_class)
+    at.selectbox(key="svd_mx_pred").set_value(pred_class)
     at.run()
     assert not at.exception, at.exception
     expected = K.cell_indices(y, pred_d, true_class, pred_class)
@@ -197,15 +197,19 @@ def test_disagreements_and_a_chosen_confusion_cell_show_test_images(page_with_ru
     assert len(expected) > 0
     assert (
         f"**{len(expected):,}** test images of class **{names[true_class]}** that deep called "
-        f"**{names[pred_class]}**"
+        f"**{names[pred_class]}**, the most confident first"
     ) in markdown_text(at)
-    # Each image of the cell: its true class first, then deep's wrong answer.
-    shown = [
-        c
-        for c in image_captions(at)
-        if c.startswith(f"{names[true_class]} · ") and f"deep: {names[pred_class]} ✗" in c
-    ]
-    assert len(shown) >= min(len(expected), 12)
+    # Each image of the cell: deep's wrong answer first (its top three), then the true class;
+    # the most confident mistake first.
+    probs = preds["deep"]["test_probs"].astype(np.float32)
+    shown = [c for c in image_captions(at) if c.endswith(")") and "— true: " in c]
+    assert len(shown) == min(len(expected), 12)
+    assert all(c.startswith(f"✗ {names[pred_class]} ") for c in shown)
+    assert all(f"— true: {names[true_class]} (#" in c for c in shown)
+    order = [int(c.rsplit("#", 1)[1].rstrip(")")) for c in shown]
+    assert set(order) <= set(expected.tolist())
+    confidences = probs[order, pred_class]
+    assert np.all(np.diff(confidences) <= 1e-6), confidences
 
 
 def test_two_different_runs_must_be_chosen(page_with_runs, two_runs):
@@ -384,15 +388,15 @@ def test_cells_follow_the_runs_and_an_empty_cell_says_it_is_empty(page_with_runs
     y = preds["shallow"]["test_labels"].astype(np.int64)
     matrix = confusion_matrix(y, K.predicted_classes(preds["shallow"]["test_probs"]))
     # The pickers start at run A's biggest mistake…
-    assert (at.selectbox(key="svd_cell_true").value, at.selectbox(key="svd_cell_pred").value) == (
+    assert (at.selectbox(key="svd_mx_true").value, at.selectbox(key="svd_mx_pred").value) == (
         K.largest_mistake_cell(matrix)
     )
     # …and a cell with no image says so instead of "0 test images".
     empty = np.argwhere(matrix == 0)
     true_class, pred_class = (int(v) for v in empty[0])
-    at.selectbox(key="svd_cell_run").set_value(0)
-    at.selectbox(key="svd_cell_true").set_value(true_class)
-    at.selectbox(key="svd_cell_pred").set_value(pred_class).run()
+    at.radio(key="svd_mx_network").set_value(0)
+    at.selectbox(key="svd_mx_true").set_value(true_class)
+    at.selectbox(key="svd_mx_pred").set_value(pred_class).run()
     assert not at.exception, at.exception
     text = markdown_text(at)
     assert "this cell of its confusion matrix is 0" in text and "biggest mistake" in text

@@ -37,7 +37,9 @@ from cifar_core.training.monitor import (
     Snapshot,
 )
 from cifar_core.training.phases import around_training_share, phase_rows
+from ui import explain
 from ui.common import load_saved_run
+from ui.take_home import take_home
 
 STATUS_TEXT = {
     QUEUED: "Waiting for a free slot",
@@ -303,15 +305,14 @@ def show_run(run: Run, data: Cifar10 | None, key: str = "run", status: str | Non
     names = run.result.get("class_names", list(C.CLASS_NAMES))
     specs = live_view.saved_run_specs(run_key, run.result, names)
     confusion_note, per_class_note = result_notes(is_guessing(run.result, epochs))
-    left, right = st.columns(2)
-    left.vega_lite_chart(spec=specs["confusion"], width="stretch", key=f"{key}_confusion")
-    left.caption(confusion_note)
-    right.vega_lite_chart(spec=specs["per_class"], width="stretch", key=f"{key}_per_class")
-    right.caption(per_class_note)
+    st.vega_lite_chart(spec=specs["per_class"], width="stretch", key=f"{key}_per_class")
+    st.caption(per_class_note)
+    explain.run_explorer(run, data, names, key, run_key, confusion_note)
     st.subheader("Test images: prediction vs truth")
     prediction_grid(run, data, key)
     st.subheader("Download")
     downloads(run, key)
+    take_home(run, data, key)
     trained_in = run.result.get("precision", "float32")
     how = (
         "mixed bfloat16 (bfloat16 arithmetic, float32 weights and output layer); the files are "

@@ -136,6 +136,35 @@ def depth_verdict(
     return Verdict(winner, " ".join(p for p in parts if p))
 
 
+def pair_verdict(
+    summaries: Sequence, configs: Sequence[Mapping], infos: Sequence, at_max_size: bool
+) -> Verdict | None:
+    """The verdict of a shown pair: over every saved seed of its budget when both share one.
+
+    Args:
+        summaries: the two runs' scoreboard.RunSummary (model, test_accuracy, final_gap).
+        configs: the two runs' configs.
+        infos: every saved run (RunInfo-like), newest first: other seeds of the same budget.
+        at_max_size: the training set is already every image this server has.
+
+    Returns:
+        None unless the pair is one shallow and one deep run.
+    """
+    models = {s.model: s for s in summaries}
+    if set(models) != {"shallow", "deep"}:
+        return None
+    accuracies = {m: [s.test_accuracy] for m, s in models.items() if s.test_accuracy}
+    if not budget_differences(configs[0], configs[1]):  # same budget: every saved seed counts
+        seeds = seed_accuracies(infos, configs[0])
+        accuracies = {m: list(seeds.get(m, {}).values()) or accuracies.get(m, []) for m in models}
+    return depth_verdict(
+        accuracies.get("shallow", []),
+        accuracies.get("deep", []),
+        gaps={m: s.final_gap for m, s in models.items()},
+        at_max_size=at_max_size,
+    )
+
+
 def _gap_sentence(gaps: Mapping[str, float | None]) -> str:
     shallow, deep = gaps.get("shallow"), gaps.get("deep")
     if shallow is None or deep is None:

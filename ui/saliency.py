@@ -1,0 +1,161 @@
+"""Where did it look? Grad-CAM and occlusion maps of a saved run's model, in the page.
+
+The maps load the run's model, and with it TensorFlow, only when a student asks for them;
+models and maps are cached for every session of the server (a class clicking the same famous
+mistake computes its maps once).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import streamlit as st
+
+from cifar_core.images import upscale_nearest
+from cifar_core.runs import MODEL_FILE, RunStore
+from ui.upload import photo_upload
+
+if TYPE_CHECKING:  # TensorFlow is imported only when a student asks for a map
+    import keras
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the trained network…")
+def trained_model(root: str, run_id: str) -> keras.Model:
+    """A saved run's model.keras (only files this app saved; never an upload)."""
+    from cifar_core.look_inside import load_trained
+
+    return load_trained(RunStore(root).path(run_id) / MODEL_FILE)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Building the same network with random weights…")
+def random_model(root: str, run_id: str) -> keras.Model:
+    """The run's architecture with freshly drawn weights: the saliency sanity check."""
+    from cifar_core.explain.saliency import randomized_model
+
+    return randomized_model(trained_model(root, run_id), seed=0)
+
+
+# A class of 30 clicking the same famous mistake computes its maps once.
+@st.cache_data(max_entries=64, show_spinner="Working out where the network looked…")
+def saliency_maps(
+    root: str, run_id: str, image: np.ndarray, classes: tuple[int, ...], randomized: bool
+) -> dict:
+    """Grad-CAM and occlusion overlays of one image for each class, with the probabilities.
+
+    Returns:
+        {"probs": (10,) probabilities, "maps": {class: {"grad_cam": rgb, "occlusion": rgb}}}.
+    """
+    from cifar_core.explain.saliency import grad_cam, occlusion, overlay
+    from cifar_core.look_inside import predict_image
+
+    model = random_model(root, run_id) if randomized else trained_model(root, run_id)
+    maps = {
+        c: {
+            "grad_cam": overlay(image, grad_cam(model, image, c)),
+            "occlusion": overlay(image, occlusion(model, image, c)),
+        }
+        for c in classes
+    }
+    return {"probs": predict_image(model, image), "maps": maps}
+
+
+MAP_KINDS = (("grad_cam", "Grad-CAM"), ("occlusion", "Occlusion"))
+
+
+def _map_row(result: dict, classes: Sequence[int], names: Sequence[str], what: str) -> None:
+    cells = [(c, kind, title) for c in classes for kind, title in MAP_KINDS]
+    for column, (c, kind, title) in zip(st.columns(len(cells)), cells, strict=True):
+        column.image(
+            result["maps"][c][kind],
+            caption=f"{title} · {names[c]} ({result['probs'][c]:.0%}) · {what}",
+            width="stretch",
+        )
+
+
+def where_it_looked(
+    root: str,
+    run_id: str,
+    image: np.ndarray,
+    true_class: int | None,
+    names: Sequence[str],
+    key: str,
+    title: str,
+) -> None:
+    """Grad-CAM and occlusion over one image, for the predicted and the true class."""
+    from cifar_core.explain.saliency import SALIENCY_NOTE
+
+    st.subheader(f"Where did it look? {title}")
+    try:
+        first = saliency_maps(root, run_id, image, (), False)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        st.warning(f"The saved model of run {run_id} cannot be loaded: {exc}")
+        return
+    predicted = int(np.argmax(first["probs"]))
+    second = int(np.argsort(first["probs"])[-2])
+    other = true_class if true_class is not None and true_class != predicted else second
+    classes = (predicted, other)
+    result = saliency_maps(root, run_id, image, classes, False)
+    left, right = st.columns([1, 4])
+    left.image(upscale_nearest(image, 4), caption="the image (32×32, enlarged)")
+    with right:
+        _map_row(result, classes, names, "trained")
+    other_word = "the true class" if other == true_class else "its second guess"
+    st.caption(
+        f"Left pair: the predicted class, **{names[predicted]}**; right pair: {other_word}, "
+        f"**{names[other]}**. Grad-CAM: how much each area of the last convolution's output "
+        "pushes that class's score up (bright = more). Occlusion: how much the class's "
+        "probability drops when a grey 8×8 patch covers that area (bright = the network "
+        "needed it)."
+    )
+    if st.toggle(
+        "Sanity check: the same maps from this network with random weights",
+        key=f"{key}_random",
+    ):
+        _map_row(
+            saliency_maps(root, run_id, image, classes, True), classes, names, "random weights"
+        )
+        st.caption(
+            "If these look like the trained network's maps, the maps above show the image's "
+            "edges more than what the network learned."
+        )
+    st.info(SALIENCY_NOTE)
+
+
+def saliency_section(
+    root: str,
+    run_id: str,
+    chosen: int | None,
+    x_test: np.ndarray | None,
+    labels: np.ndarray | None,
+    names: Sequence[str],
+    key: str,
+    has_model: bool,
+) -> None:
+    """'Where did it look?' for the chosen test image, or for the student's own photo."""
+    if not has_model:
+        st.caption("This run saved no model, so its saliency maps cannot be drawn.")
+        return
+    if chosen is not None and x_test is not None and labels is not None:
+        where_it_looked(
+            root,
+            run_id,
+            x_test[chosen],
+            int(labels[chosen]),
+            names,
+            f"{key}_test",
+            f"test image #{chosen}",
+        )
+    else:
+        st.caption(
+            "Press **Where did it look?** under an image to see which pixels the answer "
+            "depended on."
+        )
+    with st.expander("…or on your own photo"):
+        upload = photo_upload("Your photo: where does the network look?", f"{key}_photo")
+        if upload is not None and upload.photo is not None:
+            where_it_looked(
+                root, run_id, upload.photo.cifar, None, names, f"{key}_photo", "your photo"
+            )
