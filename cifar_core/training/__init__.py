@@ -1,7 +1,8 @@
 """Training: what a run is (config), the job that trains and saves it (job), the queue that
-runs jobs (queue), the live record a page polls (monitor, fed by callbacks), where a run's
-time goes (phases), the precision it trains in (precision), the teacher's limits (limits),
-who is watching (presence), the process's memory (memory) and the background warm-up.
+runs jobs (queue; who shares which job: sharing; its time estimates: estimates), the live
+record a page polls (monitor, fed by callbacks), where a run's time goes (phases), the
+precision it trains in (precision), the teacher's limits (limits), who is watching
+(presence), the process's memory (memory) and the background warm-up.
 
 The config and the job are this package's vocabulary: `from cifar_core.training import
 TrainConfig, TrainingJob`.

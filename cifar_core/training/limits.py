@@ -66,6 +66,25 @@ def _env_number(setting: settings.Setting, default: float) -> float:
     return value
 
 
+def training_slots() -> tuple[int, str]:
+    """How many trainings may run at once: $CIFAR_MAX_TRAININGS, else the default.
+
+    Returns:
+        (slots, problem): problem names a setting that is not a whole number above 0 (the
+        default is in use then); "" when the setting is fine or unset.
+    """
+    raw = settings.raw(settings.MAX_TRAININGS)
+    valid = raw.isdigit() and int(raw) > 0
+    slots = int(raw) if valid else C.DEFAULT_MAX_TRAININGS
+    problem = (
+        f"{settings.MAX_TRAININGS.name} must be a whole number above 0, got {raw!r}; using "
+        f"{C.DEFAULT_MAX_TRAININGS}."
+        if raw and not valid
+        else ""
+    )
+    return slots, problem
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one student may ask of a shared server; the teacher sets them (environment or Secrets).

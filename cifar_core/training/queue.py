@@ -1,26 +1,33 @@
-"""Jobs: the process-wide training queue, shared jobs for identical configs, wait estimates."""
+"""Jobs: the process-wide training queue, shared jobs for identical configs, wait estimates.
+
+The bookkeeping of who shares and watches which job is `sharing`; the estimates' arithmetic,
+`estimates`.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import math
-import queue
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 
 from cifar_core import constants as C
-from cifar_core import settings
-from cifar_core.constants import KEEP_FINISHED
+from cifar_core.constants import KEEP_FINISHED as KEEP_FINISHED
 from cifar_core.data import Cifar10
 from cifar_core.runs import RunStore
 from cifar_core.runs.disk import RunBudget
 from cifar_core.training import TrainConfig, TrainingJob, precision
-from cifar_core.training.limits import LimitError, Limits
+from cifar_core.training.estimates import (
+    expected_speed,
+    poll_interval,
+    training_seconds,
+    wait_seconds,
+)
+from cifar_core.training.limits import LimitError, Limits, training_slots
 from cifar_core.training.memory import limit_malloc_arenas, release_free_memory
-from cifar_core.training.monitor import CANCELLED, FAILED, FINISHED, STOPPED
+from cifar_core.training.monitor import CANCELLED, FAILED, FINISHED
 from cifar_core.training.presence import Presence
+from cifar_core.training.sharing import Sharing
 
 
 class JobManager:
@@ -56,11 +63,7 @@ class JobManager:
         self._cond = threading.Condition()
         self._waiting: list[TrainingJob] = []
         self._running: list[TrainingJob] = []
-        self._shared: OrderedDict[str, TrainingJob] = OrderedDict()  # config key → job
-        self._watchers: dict[int, int] = {}  # id(job) → sessions watching it
-        self._owners: dict[str, list[TrainingJob]] = {}  # session → its latest request
-        # Sessions that ended, reported by garbage collection: see release_later.
-        self._released: queue.SimpleQueue[TrainingJob] = queue.SimpleQueue()
+        self._sharing = Sharing()  # shared jobs, their watchers, each session's request
         # Measured training speed per model (images/s) once a run of it finished, for queue
         # estimates; until then EXPECTED_IMAGES_PER_SECOND scaled by the precision's speed-up.
         self._speed: dict[str, float] = {}
@@ -105,14 +108,8 @@ class JobManager:
         keys = [f"{c.key()}|{data.source}|{store.root.resolve()}" for c in configs]
         with self._cond:
             self._drain_released()
-            reuse = {k: j for k in keys if (j := self._shared.get(k)) and self._reusable(j)}
-            if owner is not None:
-                mine = [j for j in self._owners.get(owner, []) if not j.monitor.snapshot().is_final]
-                if mine and not all(j in reuse.values() for j in mine):
-                    raise LimitError(
-                        "You already have a training queued or running. Wait for it to "
-                        "finish, or stop it, before you start another one."
-                    )
+            reuse = self._sharing.joinable(keys)
+            self._sharing.check_owner(owner, reuse)
             new = [k for k in dict.fromkeys(keys) if k not in reuse]
             if new and len(self._waiting) + len(new) > self.limits.max_queue:
                 raise LimitError(
@@ -131,36 +128,15 @@ class JobManager:
                         config, data, store, time_limit_s=self.limits.max_run_minutes * 60
                     )
                     attached = False
-                    started[key] = self._shared[key] = job
+                    started[key] = job
                     self._enqueue_locked(job)  # counted in the queue before the lock drops
-                self._watchers[id(job)] = self._watchers.get(id(job), 0) + 1
-                self._shared.move_to_end(key)
+                self._sharing.watch(key, job)
                 out.append((job, attached))
-            if owner is not None:
-                self._owners[owner] = [job for job, _ in out]
-            self._forget_old()
+            self._sharing.set_request(owner, [job for job, _ in out])
+            self._sharing.forget_old()
         for job in started.values():
             self._start_thread(job)
         return out
-
-    @staticmethod
-    def _reusable(job: TrainingJob) -> bool:
-        # A stopped, failed or cancelled job did not do what the config asks: train anew.
-        # Nor does one that is stopping: joining it would only get the stopped result.
-        snap = job.monitor.snapshot()
-        return snap.status not in (STOPPED, FAILED, CANCELLED) and not snap.stop_requested
-
-    def _forget_old(self) -> None:
-        finished = [k for k, j in self._shared.items() if j.monitor.snapshot().is_final]
-        for key in finished[: max(0, len(finished) - KEEP_FINISHED)]:
-            self._watchers.pop(id(self._shared.pop(key)), None)
-        done = [
-            o
-            for o, jobs in self._owners.items()
-            if all(j.monitor.snapshot().is_final for j in jobs)
-        ]
-        for owner in done:
-            del self._owners[owner]
 
     def watchers(self, job: TrainingJob) -> int:
         """How many sessions asked for this job and did not leave it (what Stop goes by).
@@ -170,7 +146,7 @@ class JobManager:
         """
         with self._cond:
             self._drain_released()
-            return self._watchers.get(id(job), 0)
+            return self._sharing.watchers(job)
 
     def seen(self, job: TrainingJob, session: str, every: float | None = None) -> None:
         """A session's live view of `job` polled now (and polls again in `every` seconds)."""
@@ -191,8 +167,7 @@ class JobManager:
             return self._detach_locked(job)
 
     def _detach_locked(self, job: TrainingJob) -> int:
-        left = max(0, self._watchers.get(id(job), 0) - 1)
-        self._watchers[id(job)] = left
+        left = self._sharing.unwatch(job)
         if left == 0 and job in self._waiting:
             job.monitor.request_stop()
         return left
@@ -205,15 +180,11 @@ class JobManager:
         while this manager's lock is held by a page waiting for that monitor. Taking a lock
         here could deadlock, so this only drops the job in a lock-free queue.
         """
-        self._released.put(job)
+        self._sharing.release_later(job)
 
     def _drain_released(self) -> None:
         # With self._cond held: apply the detaches that finalizers queued.
-        while True:
-            try:
-                job = self._released.get_nowait()
-            except queue.Empty:
-                return
+        for job in self._sharing.released():
             self._detach_locked(job)
 
     def stop(self, job: TrainingJob, owner: str | None = None) -> bool:
@@ -230,8 +201,7 @@ class JobManager:
             self.presence.leave(job.monitor.uid, owner)
         with self._cond:
             self._drain_released()
-            if owner in self._owners:
-                self._owners[owner] = [j for j in self._owners[owner] if j is not job]
+            self._sharing.leave(owner, job)
             if self._detach_locked(job) > 0:
                 return False
         job.monitor.request_stop()
@@ -293,9 +263,7 @@ class JobManager:
         """Runs the store must keep: training now, or shown to a session that watches them."""
         with self._cond:
             self._drain_released()
-            jobs = list(self._running) + [
-                j for j in self._shared.values() if self._watchers.get(id(j), 0) > 0
-            ]
+            jobs = list(self._running) + self._sharing.watched()
         return {j.run_id for j in jobs if j.run_id}
 
     def _prune(self, store: RunStore) -> None:
@@ -315,11 +283,8 @@ class JobManager:
 
         Capped at the per-run time limit: no run trains longer.
         """
-        n_train, n_val = config.split_sizes()
         speed = self._speed.get(config.model) or expected_speed(config.model)
-        # validation and test passes cost about a third of a training step per image
-        seconds = (n_train * config.epochs + (n_val * config.epochs + C.FULL_TEST_SIZE) / 3) / speed
-        return min(seconds, self.limits.max_run_minutes * 60 + C.FULL_TEST_SIZE / 3 / speed)
+        return training_seconds(config, speed, self.limits.max_run_minutes)
 
     def estimate_wait(self, job: TrainingJob) -> float | None:
         """Seconds until a waiting job should start (None if it is not waiting)."""
@@ -330,30 +295,15 @@ class JobManager:
             running = list(self._running)
         remaining = []
         for other in running:
-            snap = other.monitor.snapshot()
-            remaining.append(
-                snap.eta_seconds
-                if snap.eta_seconds is not None
-                else self.estimate_seconds(other.config)
-            )
-        remaining.sort()
-        # The first free slot frees up when the earliest running job ends; then queue order.
-        slots = remaining[: self.max_concurrent] + [0.0] * (self.max_concurrent - len(remaining))
-        for other in ahead:
-            slots.sort()
-            slots[0] += self.estimate_seconds(other.config)
-        return min(slots)
+            eta = other.monitor.snapshot().eta_seconds
+            remaining.append(eta if eta is not None else self.estimate_seconds(other.config))
+        ahead_seconds = [self.estimate_seconds(other.config) for other in ahead]
+        return wait_seconds(remaining, ahead_seconds, self.max_concurrent)
 
     def poll_seconds(self, jobs: TrainingJob | list[TrainingJob]) -> float:
-        """How often a session should poll these jobs: 1 s, slower as more sessions watch.
-
-        Whole seconds, so the interval changes only when the audience grows or shrinks by
-        about POLL_BUDGET_PER_SECOND sessions.
-        """
+        """How often a session should poll these jobs: 1 s, slower as more sessions watch."""
         jobs = jobs if isinstance(jobs, list) else [jobs]
-        audience = max((self.watchers(job) for job in jobs), default=1)
-        seconds = math.ceil(audience / C.POLL_BUDGET_PER_SECOND) * C.POLL_SECONDS
-        return float(min(C.MAX_POLL_SECONDS, max(C.POLL_SECONDS, seconds)))
+        return poll_interval(max((self.watchers(job) for job in jobs), default=1))
 
     def active_run_ids(self) -> set[str]:
         """Run ids of jobs alive in this process (their "running" status is real)."""
@@ -364,16 +314,6 @@ class JobManager:
         """(running, waiting) right now."""
         with self._cond:
             return len(self._running), len(self._waiting)
-
-
-def expected_speed(model: str) -> float:
-    """Images/s a network should train at here before any run measured it: the float32 figure
-    of a 2-core CPU, times the speed-up of bfloat16 where this server measured and chose it."""
-    speed = C.EXPECTED_IMAGES_PER_SECOND[model]
-    decision = precision.known(model)
-    if decision is not None and decision.precision == precision.BFLOAT16:
-        speed *= decision.speedup or 1.0
-    return speed
 
 
 _SHARED_LOCK = threading.Lock()
@@ -393,15 +333,7 @@ def shared_manager() -> JobManager:
     global _shared_manager
     with _SHARED_LOCK:
         if _shared_manager is None:
-            raw = settings.raw(settings.MAX_TRAININGS)
-            valid = raw.isdigit() and int(raw) > 0
-            slots = int(raw) if valid else C.DEFAULT_MAX_TRAININGS
-            slots_problem = (
-                f"{settings.MAX_TRAININGS.name} must be a whole number above 0, got {raw!r}; using "
-                f"{C.DEFAULT_MAX_TRAININGS}."
-                if raw and not valid
-                else ""
-            )
+            slots, slots_problem = training_slots()
             try:
                 limits, problem = Limits.from_env(), ""
             except ValueError as exc:
