@@ -39,6 +39,12 @@ ALLOWED = {
     ("cifar_core/export/bootstrap.py", "BOOTSTRAP_RESAMPLES"),
     ("cifar_core/export/bootstrap.py", "CONFIDENCE_LEVEL"),
     ("cifar_core/export/bootstrap.py", "BOOTSTRAP_SEED"),
+    ("cifar_core/explain/heatmap.py", "OVERLAY_SCALE"),
+    ("cifar_core/explain/heatmap.py", "OVERLAY_ALPHA"),
+    ("cifar_core/explain/heatmap.py", "HEAT_COLOURS"),
+    ("cifar_core/explain/saliency.py", "OCCLUSION_PATCH"),
+    ("cifar_core/explain/saliency.py", "OCCLUSION_STRIDE"),
+    ("cifar_core/explain/saliency.py", "OCCLUSION_BATCH"),
 }
 
 # Nodes a plain constant is written with. Anything else (a call, an attribute, a subscript, an
