@@ -48,17 +48,24 @@ def saliency_maps(
     Returns:
         {"probs": (10,) probabilities, "maps": {class: {"grad_cam": rgb, "occlusion": rgb}}}.
     """
-    from cifar_core.explain.saliency import grad_cam, occlusion, overlay
+    from cifar_core.explain.heatmap import overlay, unit_range
+    from cifar_core.explain.saliency import grad_cam, occlusion
     from cifar_core.look_inside import predict_image
 
     model = random_model(root, run_id) if randomized else trained_model(root, run_id)
-    maps = {
-        c: {
-            "grad_cam": overlay(image, grad_cam(model, image, c)),
-            "occlusion": overlay(image, occlusion(model, image, c)),
+    maps = {}
+    for c in classes:
+        cam = grad_cam(model, image, c)
+        drop = np.maximum(occlusion(model, image, c), 0.0)  # where covering it lowered c
+        maps[c] = {
+            "grad_cam": overlay(image, cam),
+            # Stretched per image so the place shows; the caption says how big the drop is.
+            "occlusion": overlay(image, unit_range(drop)),
+            "grad_cam_note": "flat: nothing stands out" if not cam.any() else "",
+            "occlusion_note": f"largest drop {float(drop.max()):.0%}"
+            if drop.max() > 0
+            else "covering any part never lowered it",
         }
-        for c in classes
-    }
     return {"probs": predict_image(model, image), "maps": maps}
 
 
@@ -70,7 +77,8 @@ def _map_row(result: dict, classes: Sequence[int], names: Sequence[str], what: s
     for column, (c, kind, title) in zip(st.columns(len(cells)), cells, strict=True):
         column.image(
             result["maps"][c][kind],
-            caption=f"{title} · {names[c]} ({result['probs'][c]:.0%}) · {what}",
+            caption=f"{title} · {names[c]} ({result['probs'][c]:.0%}) · {what}"
+            + (f" · {note}" if (note := result["maps"][c][f"{kind}_note"]) else ""),
             width="stretch",
         )
 
@@ -107,8 +115,8 @@ def where_it_looked(
         f"Left pair: the predicted class, **{names[predicted]}**; right pair: {other_word}, "
         f"**{names[other]}**. Grad-CAM: how much each area of the last convolution's output "
         "pushes that class's score up (bright = more). Occlusion: how much the class's "
-        "probability drops when a grey 8×8 patch covers that area (bright = the network "
-        "needed it)."
+        "probability drops when an 8×8 patch of the image's average colour covers that area "
+        "(bright = the biggest drop in this image; the caption gives its size)."
     )
     if st.toggle(
         "Sanity check: the same maps from this network with random weights",
