@@ -2,8 +2,9 @@
 
 The lab's preview warps with numpy here; training warps the same transforms, drawn by the
 same formulas (`_scale_draws`, `_affine_coefficients`), in TensorFlow (`pipeline`). The
-package's other modules: `params` (the settings), `preview` (the lab's pictures), `code`
-(the matching Keras code) and `advice` (label warnings and the controls table).
+package's other modules: `params` (the settings), `preview` (the lab's pictures), `controls`
+(settings ↔ the lab's control values), `code` (the matching Keras code) and `advice` (label
+warnings and the controls table).
 """
 
 from __future__ import annotations

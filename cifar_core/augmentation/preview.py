@@ -1,26 +1,28 @@
-"""Augmentation lab views: choose images, map settings to controls, draw labelled mosaics."""
+"""Augmentation lab views: choose images, draw labelled mosaics, take a student's photo."""
 
 from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from cifar_core.augmentation import AugmentParams, Transform
-from cifar_core.augmentation.advice import describe_params
+from cifar_core.augmentation import Transform
 
-# The lab's numbers live in cifar_core.constants (the page hard-codes none); the page, its
-# tests and the benches read these through this module (preview.NUM_TO_AUGMENT, …).
+# The lab's settings ↔ controls live in `controls`; the page and its tests use them from here.
+from cifar_core.augmentation.controls import changed_settings as changed_settings
+from cifar_core.augmentation.controls import controls_to_params as controls_to_params
+from cifar_core.augmentation.controls import params_to_controls as params_to_controls
+from cifar_core.augmentation.controls import settings_in_words as settings_in_words
+
+# The lab's numbers live in cifar_core.constants (the page reads them there); tests and
+# benches read these through this module too (preview.NUM_TO_AUGMENT, …).
 from cifar_core.constants import BRIGHTNESS_OFF as BRIGHTNESS_OFF
 from cifar_core.constants import DEFAULT_NUM_IMAGES as DEFAULT_NUM_IMAGES
 from cifar_core.constants import DEFAULT_PREVIEW_SEED as DEFAULT_PREVIEW_SEED
-from cifar_core.constants import MAX_NUM_IMAGES as MAX_NUM_IMAGES
-from cifar_core.constants import MAX_SEED as MAX_SEED
-from cifar_core.constants import MIN_NUM_IMAGES as MIN_NUM_IMAGES
 from cifar_core.constants import MIN_UPLOAD_SIDE, UPLOAD_MAX_HEIGHT, UPLOAD_MAX_WIDTH
 from cifar_core.constants import MOSAIC_BACKGROUND as BACKGROUND
 from cifar_core.constants import MOSAIC_FONT_SIZE as FONT_SIZE
@@ -70,103 +72,6 @@ def random_indices(n_available: int, count: int, seed: int) -> np.ndarray:
     """
     rng = np.random.default_rng(seed)
     return rng.choice(n_available, size=min(count, n_available), replace=False).astype(np.int64)
-
-
-# ---------------------------------------------------------------------------------------------
-# Settings ↔ controls
-# ---------------------------------------------------------------------------------------------
-
-
-def params_to_controls(params: AugmentParams) -> dict[str, Any]:
-    """The value each control shows for these settings (one entry per describe_params row).
-
-    Sliders get floats, the brightness range slider a (low, high) tuple (BRIGHTNESS_OFF for
-    None), and a (low, high) zoom pair becomes the single number z that covers it.
-
-    Args:
-        params (AugmentParams): The settings.
-
-    Returns:
-        dict[str, Any]: Parameter name → control value.
-    """
-    values: dict[str, Any] = {}
-    for row in describe_params():
-        value = getattr(params, row["name"])
-        if row["name"] == "zoom_range" and isinstance(value, tuple):
-            low, high = value
-            widest = min(max(1.0 - low, high - 1.0), row["max"])
-            value = round(round(widest / row["step"]) * row["step"], 6)  # on the slider's steps
-        elif row["kind"] == "range_slider":
-            value = tuple(float(v) for v in value) if value is not None else BRIGHTNESS_OFF
-        elif row["kind"] == "slider":
-            value = float(value)
-        values[row["name"]] = value
-    return values
-
-
-def controls_to_params(values: Mapping[str, Any]) -> AugmentParams:
-    """Builds the settings from control values (the inverse of params_to_controls).
-
-    Args:
-        values (Mapping[str, Any]): Parameter name → control value; missing names keep their
-            defaults.
-
-    Returns:
-        AugmentParams: The validated settings.
-
-    Raises:
-        ValueError: A value is out of range; the message says what is allowed.
-    """
-    settings = dict(values)
-    brightness = settings.get("brightness_range")
-    if brightness is not None and tuple(float(v) for v in brightness) == BRIGHTNESS_OFF:
-        settings["brightness_range"] = None  # the same settings as "never touched"
-    return AugmentParams.from_dict(settings)
-
-
-def changed_settings(old: AugmentParams, new: AugmentParams) -> list[str]:
-    """Says which settings differ, e.g. "rotation_range: 40 → 10".
-
-    Args:
-        old (AugmentParams): The settings before.
-        new (AugmentParams): The settings now.
-
-    Returns:
-        list[str]: One line per setting that differs, in describe_params order.
-    """
-    lines = []
-    for row in describe_params():
-        before, after = getattr(old, row["name"]), getattr(new, row["name"])
-        if before != after:
-            lines.append(f"{row['name']}: {_short(before)} → {_short(after)}")
-    return lines
-
-
-def settings_in_words(params: AugmentParams) -> str:
-    """The settings that differ from ImageDataGenerator's defaults, as a call would spell them.
-
-    Args:
-        params (AugmentParams): The settings.
-
-    Returns:
-        str: E.g. "rotation_range=40, zoom_range=0.2, horizontal_flip=True", or
-        "no augmentation (every setting at its default)".
-    """
-    defaults = AugmentParams()
-    parts = [
-        f"{row['name']}={_short(getattr(params, row['name']))}"
-        for row in describe_params()
-        if getattr(params, row["name"]) != getattr(defaults, row["name"])
-    ]
-    return ", ".join(parts) or "no augmentation (every setting at its default)"
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, tuple):
-        return f"({_short(value[0])}, {_short(value[1])})"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 # ---------------------------------------------------------------------------------------------
