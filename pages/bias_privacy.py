@@ -14,8 +14,9 @@ from cifar_core.bias_privacy import charts as EC
 from cifar_core.bias_privacy import content as T
 from cifar_core.charts import per_class_bars
 from cifar_core.runs import RunInfo, RunStore, RunStoreError
-from ui.common import LATEST_RUN_KEY, get_store, load_saved_run
+from ui.common import LATEST_RUN_KEY, get_data, get_store, load_saved_run
 from ui.compat import require_app_navigation
+from ui.take_home import model_card_buttons
 
 require_app_navigation()
 
@@ -311,6 +312,15 @@ def membership_ui(view: dict, info: RunInfo) -> None:
     trained = f"This run trained for {epochs} epoch(s). " if epochs else ""
     small = E.membership_gap_is_small(gap, attack, chance)
     st.info(md(trained + (T.MEMBERSHIP_SMALL if small else T.MEMBERSHIP_LARGE)), icon="🔎")
+    # The same run's model card says all this in one document: per-class accuracy with its
+    # uncertainty, the train–test gap and what it means, and what the model must not be used for.
+    st.markdown(md(T.MODEL_CARD_TEXT))
+    try:
+        run = load_saved_run(str(get_store().root), info.run_id).run
+    except RunStoreError as exc:
+        st.caption(f"Its model card cannot be made: {exc}")
+        return
+    model_card_buttons(run, get_data(), "bp_card")
 
 
 # The quiz: one radio per question, feedback once answered (right and wrong answers explained).

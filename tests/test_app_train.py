@@ -118,6 +118,10 @@ def test_train_page_reopens_a_saved_run(app_env, trained_store, monkeypatch):
     assert shown == f"{info.test_accuracy:.1%}"
     labels = [b.label for b in at.get("download_button")]
     assert "Model (.keras)" in labels and "History (CSV)" in labels
+    # Take it home: the model card and the notebook of the run (made when clicked).
+    for label in ("Model card (Markdown)", "Model card (HTML)", "Notebook (.ipynb)"):
+        assert label in labels
+    assert "Python script (.py)" in labels
 
 
 @pytest.mark.slow

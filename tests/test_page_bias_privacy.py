@@ -242,6 +242,10 @@ def test_with_a_saved_run_the_page_shows_the_students_model(trained_store, monke
     honest = [i.value for i in at.info]
     # A 1-epoch run barely overfits: the page must say so rather than overclaim.
     assert any("trained for 1 epoch" in v and T.MEMBERSHIP_SMALL in v for v in honest)
+    # The page links the run to its model card, cited.
+    assert T.MODEL_CARD_TEXT in text
+    cards = [b.label for b in at.get("download_button")]
+    assert cards == ["Model card (Markdown)", "Model card (HTML)"]
 
 
 def _copy_run(src: RunStore, dst_root: Path, run_id: str, created: float) -> None:

@@ -232,6 +232,20 @@ REFERENCES: tuple[Reference, ...] = (
         ),
     ),
     Reference(
+        key="Mitchell et al. 2019",
+        authors=(
+            "Mitchell, M., Wu, S., Zaldivar, A., Barnes, P., Vasserman, L., Hutchinson, B., "
+            "Spitzer, E., Raji, I. D., & Gebru, T."
+        ),
+        year=2019,
+        title="Model Cards for Model Reporting",
+        venue=(
+            "Conference on Fairness, Accountability, and Transparency (FAT* 2019), 220–229, "
+            "doi:10.1145/3287560.3287596; arXiv:1810.03993"
+        ),
+        url="https://arxiv.org/abs/1810.03993",
+    ),
+    Reference(
         key="Najibi 2020",
         authors="Najibi, A.",
         year=2020,
@@ -545,6 +559,12 @@ MEMBERSHIP_ATTACK = (
     "lands a little above 50% by luck alone, so the page also runs the attack on shuffled "
     "labels, where there is nothing to find, to show that chance level."
 )
+MODEL_CARD_TEXT = (
+    "**This run's model card** puts its per-class accuracy (with 95% confidence intervals), "
+    "its train–test gap and what that gap means for privacy, and the uses it is not fit for "
+    "into one document, as model cards were proposed for every released model "
+    "[Mitchell et al. 2019]."
+)
 MEMBERSHIP_SMALL = (
     "Your model barely tells its training images from new ones: the confidence gap is tiny, or "
     "the attack does no better than on shuffled labels. This simple test picks up the average "
@@ -812,6 +832,7 @@ def all_texts() -> Iterator[str]:
         THRESHOLD_METHOD,
         MEMBERSHIP_INTRO,
         MEMBERSHIP_ATTACK,
+        MODEL_CARD_TEXT,
         MEMBERSHIP_SMALL,
         MEMBERSHIP_LARGE,
     )

@@ -7,24 +7,11 @@ membership-inference sources are the Bias & privacy page's own (bias_privacy.con
 from __future__ import annotations
 
 from cifar_core.bias_privacy.content import REFERENCES as PRIVACY_REFERENCES
-from cifar_core.bias_privacy.content import Reference
+from cifar_core.bias_privacy.content import Reference, reference_by_key
 from cifar_core.constants import CLASS_NAMES, FULL_TEST_SIZE, FULL_TRAIN_SIZE
 
 # The sources the card cites, in the order of its reference list.
-MITCHELL = Reference(
-    key="Mitchell et al. 2019",
-    authors=(
-        "Mitchell, M., Wu, S., Zaldivar, A., Barnes, P., Vasserman, L., Hutchinson, B., "
-        "Spitzer, E., Raji, I. D., & Gebru, T."
-    ),
-    year=2019,
-    title="Model Cards for Model Reporting",
-    venue=(
-        "Conference on Fairness, Accountability, and Transparency (FAT* 2019), 220–229, "
-        "doi:10.1145/3287560.3287596; arXiv:1810.03993"
-    ),
-    url="https://arxiv.org/abs/1810.03993",
-)
+MITCHELL = reference_by_key()["Mitchell et al. 2019"]  # also cited on Bias & privacy
 KRIZHEVSKY = Reference(
     key="Krizhevsky 2009",
     authors="Krizhevsky, A.",
