@@ -134,3 +134,30 @@ def test_where_did_it_look_on_a_photo_and_a_bad_upload(page):
     at.run()
     assert not at.exception, at.exception
     assert any("image" in e.value.lower() for e in at.error)
+
+
+def test_browsing_mistakes_needs_no_tensorflow(page, tmp_path):
+    # In a fresh process (this one has TensorFlow loaded by other tests): the Train page with
+    # a saved run, a cell picked in the explorer. Only "Where did it look?" may load it.
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = (
+        "import sys; from streamlit.testing.v1 import AppTest;"
+        f"at = AppTest.from_file({str(REPO / 'app.py')!r}, default_timeout=120); at.run();"
+        "at.switch_page('pages/train.py'); at.run();"
+        "at.selectbox(key='result_mx_true').set_value(-1);"
+        "at.selectbox(key='result_mx_pred').set_value(-1).run();"
+        "assert not at.exception, at.exception;"
+        "assert any('got wrong' in m.value for m in at.markdown), 'no explorer';"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    env = {**os.environ, "CIFAR_WARMUP": "0"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == "False False", out.stdout

@@ -116,7 +116,9 @@ def where_it_looked(
         f"**{names[other]}**. Grad-CAM: how much each area of the last convolution's output "
         "pushes that class's score up (bright = more). Occlusion: how much the class's "
         "probability drops when an 8×8 patch of the image's average colour covers that area "
-        "(bright = the biggest drop in this image; the caption gives its size)."
+        "(bright = the biggest drop in this image; the caption gives its size). The two classes' "
+        "Grad-CAM maps can look alike when the network relies on the same features for both; "
+        "their occlusion maps then often differ more."
     )
     if st.toggle(
         "Sanity check: the same maps from this network with random weights",
