@@ -280,3 +280,31 @@ EXPLORER_IMAGES_SHOWN = 12
 EXPLORER_IMAGE_SCALE = 3
 PAIR_IMAGES_SHOWN = 12  # per disagreement list of Shallow vs deep
 PAIR_IMAGE_SCALE = 3
+
+# Look inside (Shallow vs deep): feature maps shown per layer; a 3×3 filter drawn 12× (36 px).
+FEATURE_CHANNELS = 8
+FILTER_SCALE = 12
+# Shallow vs deep's verdict: a gap difference (points) worth pointing out as "overfits sooner".
+GAP_POINTS = 3.0
+
+# Why did it get that wrong? (explain/): answers listed per image (the best guess and the two
+# runners-up); confused pairs returned by default; a 32×32 map shown 4× (128 px) with the heat
+# colours at half weight over the image; occlusion slides an 8×8 patch in steps of 4 pixels
+# (7 × 7 = 49 occluded copies of a 32×32 image), predicted 64 per model call.
+TOP_K = 3
+CONFUSED_PAIRS_TOP = 5
+OVERLAY_SCALE = 4
+OVERLAY_ALPHA = 0.5
+OCCLUSION_PATCH = 8
+OCCLUSION_STRIDE = 4
+OCCLUSION_BATCH = 64
+
+# Model card (export/): percentile-bootstrap resamples per interval, their level, and the
+# generator's seed (the same run always gets the same card).
+BOOTSTRAP_RESAMPLES = 1000
+CONFIDENCE_LEVEL = 0.95
+BOOTSTRAP_SEED = 0
+# Take-home notebook: test images per predict batch (memory, not results, depends on it);
+# the script's Markdown comments are wrapped at this width (its code keeps its lines).
+NOTEBOOK_PREDICT_BATCH = 256
+SCRIPT_WIDTH = 88

@@ -11,14 +11,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cifar_core.constants import FEATURE_CHANNELS, FILTER_SCALE
 from cifar_core.images import upscale_nearest
 from cifar_core.models import get_architecture
 
 if TYPE_CHECKING:  # keep `import cifar_core.look_inside` free of TensorFlow
     import keras
-
-FEATURE_CHANNELS = 8  # feature maps shown per layer
-FILTER_SCALE = 12  # a 3×3 filter is drawn as 36×36 pixels
 
 
 def conv_layer_names(name: str) -> list[str]:

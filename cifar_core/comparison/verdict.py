@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cifar_core.comparison.analysis import USABLE_STATUSES
+from cifar_core.constants import GAP_POINTS
 from cifar_core.models import count_mult_adds
 
 BUDGET_KEYS: tuple[str, ...] = (
@@ -31,8 +32,6 @@ BUDGET_KEYS: tuple[str, ...] = (
     "seed",
     "augment",
 )
-# A gap difference (points) worth pointing out as "overfits sooner".
-GAP_POINTS = 3.0
 
 
 def budget_differences(config_a: Mapping, config_b: Mapping) -> list[str]:

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from cifar_core.constants import OVERLAY_ALPHA, OVERLAY_SCALE
 from cifar_core.images import upscale_nearest
 
-# --- Module constants (to move into cifar_core/constants.py) ----------------------------------
-OVERLAY_SCALE = 4  # a 32×32 map is shown as 128×128 pixels
-OVERLAY_ALPHA = 0.5  # weight of the heat colours over the image
 # Eleven evenly spaced stops of matplotlib's perceptually uniform "inferno" map (van der Walt &
 # Smith, 2015): black → purple → orange → pale yellow, readable in grey and by colour-blind eyes.
 HEAT_COLOURS: tuple[tuple[int, int, int], ...] = (

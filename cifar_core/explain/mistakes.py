@@ -15,11 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cifar_core.constants import CONFUSED_PAIRS_TOP, TOP_K
 from cifar_core.evaluation import confusion_matrix
 
-# --- Module constants (to move into cifar_core/constants.py) ----------------------------------
-TOP_K = 3  # answers listed per image (Example.top3): the best guess and the two runners-up
-CONFUSED_PAIRS_TOP = 5  # pairs confused_pairs returns by default
 MISTAKE_ORDERS = ("true", "predicted")  # what `mistakes(class_filter=…)` filters on
 
 

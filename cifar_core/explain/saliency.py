@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cifar_core.constants import OCCLUSION_BATCH, OCCLUSION_PATCH, OCCLUSION_STRIDE
 from cifar_core.explain.heatmap import HEAT_COLOURS as HEAT_COLOURS
 from cifar_core.explain.heatmap import check_image, resize_bilinear, unit_range
 from cifar_core.explain.heatmap import heat_colours as heat_colours
@@ -23,10 +24,6 @@ from cifar_core.models import layer_seeds
 if TYPE_CHECKING:  # keep `import cifar_core.explain.saliency` free of TensorFlow
     import keras
 
-# --- Module constants (to move into cifar_core/constants.py) ----------------------------------
-OCCLUSION_PATCH = 8  # side of the grey square slid over the image, in pixels
-OCCLUSION_STRIDE = 4  # step between patches: 7 × 7 = 49 occluded copies of a 32×32 image
-OCCLUSION_BATCH = 64  # occluded copies predicted per model call
 
 SOURCES: tuple[dict[str, str], ...] = (
     {

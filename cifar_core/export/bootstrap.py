@@ -17,10 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Resamples per interval, their level and the generator's seed (the card is reproducible).
-BOOTSTRAP_RESAMPLES = 1000
-CONFIDENCE_LEVEL = 0.95
-BOOTSTRAP_SEED = 0
+from cifar_core.constants import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONFIDENCE_LEVEL
 
 
 @dataclass(frozen=True)

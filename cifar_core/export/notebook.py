@@ -13,6 +13,7 @@ from typing import Any
 
 from cifar_core.augmentation.code import to_code
 from cifar_core.augmentation.params import AugmentParams
+from cifar_core.constants import SCRIPT_WIDTH
 from cifar_core.export import notebook_cells as cells
 from cifar_core.models import get_architecture, layer_table
 from cifar_core.training.config import TrainConfig
@@ -22,8 +23,6 @@ NBFORMAT, NBFORMAT_MINOR = 4, 5
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 # The layer of models.py whose width is the number of classes.
 OUTPUT_LAYER = "logits"
-# Markdown comments of the script are wrapped at this width (its code keeps its lines).
-SCRIPT_WIDTH = 88
 
 # What was checked about the Keras layers against the app's warp (tests/test_export_notebook.py
 # repeats the check on the installed Keras), said first in the notebook's augmentation cell.

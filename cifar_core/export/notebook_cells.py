@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from cifar_core.augmentation.code import to_code
 from cifar_core.constants import CLASS_NAMES, FULL_TEST_SIZE, FULL_TRAIN_SIZE
+from cifar_core.constants import NOTEBOOK_PREDICT_BATCH as PREDICT_BATCH
 from cifar_core.models import get_architecture, layer_table
 from cifar_core.training.config import TrainConfig
 
@@ -19,8 +20,6 @@ OPTIMIZER_CODE = {
     "adam": "keras.optimizers.Adam(learning_rate=LEARNING_RATE)",
     "sgd": "keras.optimizers.SGD(learning_rate=LEARNING_RATE, momentum=0.9)",
 }
-# Test images per predict batch in the notebook (memory, not results, depends on it).
-PREDICT_BATCH = 256
 
 
 @dataclass(frozen=True)
