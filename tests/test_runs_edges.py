@@ -4,6 +4,8 @@ damaged history names, downloads, and removing run folders safely while others t
 from __future__ import annotations
 
 import errno
+import io
+import json
 import os
 import shutil
 import stat
@@ -647,3 +649,205 @@ def test_a_weights_link_that_loops_is_named(tmp_store):
     (tmp_store.path(RUN_ID) / R.WEIGHTS_FILE).symlink_to(R.WEIGHTS_FILE)  # points at itself
     (info,) = tmp_store.list_runs()
     assert info.problem == f"{R.WEIGHTS_FILE} cannot be read (Too many levels of symbolic links)"
+
+
+# --- Bounds and words a sampled mutation run found unpinned ------------------------------------
+
+
+def listed(store: R.RunStore) -> str:
+    """The one run's problem if it is listed as damaged, else its status."""
+    (info,) = store.list_runs()
+    return info.problem if info.status == R.DAMAGED else info.status
+
+
+def npy_bytes(array: np.ndarray, version: tuple[int, int] = (1, 0)) -> bytes:
+    """An array in the .npy format (the one each member of an .npz holds), of that version."""
+    out = io.BytesIO()
+    np.lib.format.write_array(out, array, version=version)
+    return out.getvalue()
+
+
+def replace_predictions(store: R.RunStore, members: dict[str, bytes]) -> None:
+    """The run's predictions.npz replaced by a zip of these members, written as they are."""
+    path = store.path(RUN_ID) / R.PREDICTIONS_FILE
+    path.unlink(missing_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+
+
+def test_predictions_saved_in_npy_format_2_load_as_saved(tmp_store):
+    # np.save writes format 2.0 when an array's header outgrows 64 KiB; any tool may choose it.
+    make_run(tmp_store, RUN_ID)
+    probs, labels = np.eye(10, dtype=np.float32), np.arange(10)
+    replace_predictions(
+        tmp_store,
+        {"test_probs.npy": npy_bytes(probs, (2, 0)), "test_labels.npy": npy_bytes(labels, (2, 0))},
+    )
+    assert listed(tmp_store) == "finished"
+    saved = tmp_store.load(RUN_ID).predictions()
+    assert np.array_equal(saved["test_probs"], probs)
+    assert np.array_equal(saved["test_labels"], labels)
+
+
+def test_probabilities_may_be_off_by_the_rounding_tolerance_and_no_more():
+    # Rounded probabilities may stray past 0 or 1 by up to 0.01 (inclusive); any more is damage.
+    labels = np.zeros(1, dtype=np.int64)
+    for low, high in ((-0.01, 1.0), (0.0, 1.01), (-0.01, 1.01)):
+        B.check_predictions(
+            {"test_probs": np.array([[low, high] + [0.0] * 8]), "test_labels": labels}, 1
+        )
+    for low, high in ((-0.0101, 1.0), (0.0, 1.0101)):
+        probs = np.array([[low, high] + [0.0] * 8])
+        with pytest.raises(C.Damage) as caught:
+            B.check_predictions({"test_probs": probs, "test_labels": labels}, 1)
+        assert str(caught.value) == "test_probs holds values that are not probabilities"
+
+
+def test_train_indices_must_number_the_train_images_exactly(tmp_store):
+    make_run(tmp_store, RUN_ID)
+    probs, labels = np.full((20, 10), 0.1, dtype=np.float32), np.arange(20) % 10
+    for n, expected in (
+        (20, "finished"),
+        (19, "predictions.npz: train_indices is int64 (19,), not image numbers"),
+    ):
+        tmp_store.write_predictions(
+            RUN_ID,
+            train_probs=probs,
+            train_labels=labels,
+            train_indices=np.arange(n, dtype=np.int64),
+        )
+        assert listed(tmp_store) == expected
+
+
+def test_the_test_labels_must_be_as_many_as_the_result_scored(tmp_store):
+    make_run(tmp_store, RUN_ID)
+    tmp_store.write_predictions(RUN_ID, test_probs=np.eye(10), test_labels=np.arange(10))
+    result = tmp_store.path(RUN_ID) / R.RESULT_FILE
+    for n_test, expected in (
+        (10, "finished"),
+        (11, "predictions.npz: test_labels has 10 images, result 11"),
+    ):
+        tmp_store.write_json(
+            RUN_ID, R.RESULT_FILE, json.loads(result.read_text()) | {"n_test": n_test}
+        )
+        assert listed(tmp_store) == expected
+
+
+def test_what_is_wrong_inside_the_predictions_archive_is_named(tmp_store):
+    make_run(tmp_store, RUN_ID)
+    unknown_format = b"\x93NUMPY\x05\x00" + bytes(8)
+    cases = {
+        "notes.txt": (b"hello", "predictions.npz holds 'notes.txt', not an array"),
+        "a" * 40 + ".npy": (
+            unknown_format,
+            "predictions.npz 'aaaaaaaaaaaa...aaaaaaaaaaaaa' has an unknown array format (5, 0)",
+        ),
+        "test probs.npy": (
+            unknown_format,
+            "predictions.npz 'test probs' has an unknown array format (5, 0)",
+        ),
+    }
+    for name, (content, expected) in cases.items():
+        replace_predictions(tmp_store, {name: content})
+        assert listed(tmp_store) == expected
+    replace_predictions(tmp_store, {"test_probs.npy": b"not an array"})
+    assert listed(tmp_store).startswith(
+        "predictions.npz cannot be read as arrays (ValueError: the magic string is not correct"
+    )
+
+
+CONFIG_VALUES = {
+    "val_split as text": ("val_split", "0.2", "\"val_split\" is '0.2', not a number"),
+    "val_split true": ("val_split", True, '"val_split" is True, not a number'),
+    "optimizer a number": ("optimizer", 123, '"optimizer" is 123, not text'),
+    "optimizer too long": ("optimizer", "x" * 41, '"optimizer" is 41 characters long (at most 40)'),
+    "seed past int64": (
+        "seed",
+        2**63,
+        '"seed" is 9223372036854775808, out of range (0 to 9,223,372,036,854,775,807)',
+    ),
+    "seed at the int64 limit": ("seed", 2**63 - 1, None),
+    "a model that is no name": (
+        "model",
+        {"a" * 30: ["b" * 30]},  # its repr is cut to 40 characters
+        "\"model\" is {'aaaaaaaaaaaa...aaaaaaaaaaaaa': ['bbbb…, not a network name",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CONFIG_VALUES, ids=list(CONFIG_VALUES))
+def test_a_config_setting_of_the_wrong_type_or_range_is_named(tmp_store, case):
+    key, value, problem = CONFIG_VALUES[case]
+    make_run(tmp_store, RUN_ID)
+    tmp_store.write_json(RUN_ID, R.CONFIG_FILE, {"model": "deep", "epochs": 2, key: value})
+    assert listed(tmp_store) == ("finished" if problem is None else f"{R.CONFIG_FILE}: {problem}")
+
+
+RESULT_VALUES = {
+    "accuracy of 1": ("test_accuracy", 1.0, None),
+    "accuracy above 1": ("test_accuracy", 1.5, '"test_accuracy" is 1.5, out of range (0 to 1)'),
+    "best validation accuracy above 1": (
+        "best_val_accuracy",
+        1.5,
+        '"best_val_accuracy" is 1.5, out of range (0 to 1)',
+    ),
+    "speed as text": ("images_per_second", "fast", "\"images_per_second\" is 'fast', not a number"),
+    "negative speed": (
+        "images_per_second",
+        -1.0,
+        '"images_per_second" is -1.0, out of range (0 to 1e+12)',
+    ),
+    "class names of 100 characters": ("class_names", ["x" * 100] * 10, None),
+    "an empty class name": (
+        "class_names",
+        [""] + ["cat"] * 9,
+        "\"class_names\" holds '', not a class name",
+    ),
+    "a class name of 101 characters": (
+        "class_names",
+        ["x" * 101] + ["cat"] * 9,
+        "\"class_names\" holds 'xxxxxxxxxxxx...xxxxxxxxxxxxx', not a class name",
+    ),
+    "a class name that is a number": (
+        "class_names",
+        [5] + ["cat"] * 9,
+        '"class_names" holds 5, not a class name',
+    ),
+}
+
+
+@pytest.mark.parametrize("case", RESULT_VALUES, ids=list(RESULT_VALUES))
+def test_a_result_value_of_the_wrong_type_or_range_is_named(tmp_store, case):
+    key, value, problem = RESULT_VALUES[case]
+    make_run(tmp_store, RUN_ID)
+    result = json.loads((tmp_store.path(RUN_ID) / R.RESULT_FILE).read_text())
+    tmp_store.write_json(RUN_ID, R.RESULT_FILE, result | {key: value})
+    assert listed(tmp_store) == ("finished" if problem is None else f"{R.RESULT_FILE}: {problem}")
+
+
+def test_a_running_runs_file_is_judged_once_it_is_the_settle_time_old(tmp_store, monkeypatch):
+    make_run(tmp_store, RUN_ID, status=R.RUNNING)
+    path = tmp_store.path(RUN_ID) / R.BEST_WEIGHTS_FILE
+    path.write_bytes(b"\x89HDF")  # being written, or damaged: only time tells
+    written = path.stat().st_mtime_ns
+    for age, expected in (
+        (F._SETTLE_NS - 1, R.RUNNING),
+        (F._SETTLE_NS, f"{R.BEST_WEIGHTS_FILE} is not an HDF5 weights file"),
+    ):
+        monkeypatch.setattr(F.time, "time_ns", lambda age=age: written + age)
+        (info,) = tmp_store.list_runs(active_ids={RUN_ID})
+        assert (info.problem or info.status) == expected
+
+
+def test_a_file_that_fails_while_it_is_read_is_named(tmp_store):
+    # /proc/self/mem is a regular file whose first bytes cannot be read (EIO), as on a failing
+    # disk: the open and the size check pass, the read fails.
+    mem = Path("/proc/self/mem")
+    if not mem.exists():
+        pytest.skip("needs Linux's /proc/self/mem")
+    make_run(tmp_store, RUN_ID)
+    config = tmp_store.path(RUN_ID) / R.CONFIG_FILE
+    config.unlink()
+    config.symlink_to(mem)
+    assert listed(tmp_store) == f"{R.CONFIG_FILE} cannot be read (Input/output error)"
