@@ -48,6 +48,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "run store": (
         [
             "cifar_core/runs/__init__.py",
+            "cifar_core/runs/run.py",
             "cifar_core/runs/files.py",
             "cifar_core/runs/disk.py",
             "cifar_core/runs/checks.py",
@@ -58,6 +59,8 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "jobs": (
         [
             "cifar_core/training/queue.py",
+            "cifar_core/training/sharing.py",
+            "cifar_core/training/estimates.py",
             "cifar_core/training/presence.py",
             "cifar_core/training/limits.py",
         ],
@@ -81,6 +84,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
             "cifar_core/augmentation/__init__.py",
             "cifar_core/augmentation/pipeline.py",
             "cifar_core/augmentation/params.py",
+            "cifar_core/augmentation/controls.py",
         ],
         [
             "tests/test_augmentation.py",
