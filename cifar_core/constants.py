@@ -308,3 +308,16 @@ BOOTSTRAP_SEED = 0
 # the script's Markdown comments are wrapped at this width (its code keeps its lines).
 NOTEBOOK_PREDICT_BATCH = 256
 SCRIPT_WIDTH = 88
+
+# --- The teacher's console (pages/teacher.py, classroom.py, passcode.py) ---------------------------
+
+# Passcode guesses per session: the first few wrong ones cost nothing (typos), then each one
+# locks the form for twice as long as the last, from 5 s up to 5 minutes: a person who mistyped
+# barely notices, a script guessing from one session gets ~12 tries an hour.
+PASSCODE_FREE_TRIES = 3
+PASSCODE_FIRST_LOCK_SECONDS = 5.0
+PASSCODE_MAX_LOCK_SECONDS = 300.0
+# The class view redraws every 2 s: one teacher's tab, so cheap even with 30 runs listed.
+CLASS_VIEW_SECONDS = 2.0
+# Jobs the teacher stopped, remembered so their students' pages can say so (a class's worth).
+TEACHER_STOPS_KEPT = 256

@@ -1,7 +1,9 @@
 """Settings: every environment variable the app reads, read here and nowhere else.
 
 A teacher or operator sets them in the shell, or on Streamlit Community Cloud at the top level
-of the app's Secrets (top-level secrets are set as environment variables too). Each module that
+of the app's Secrets (top-level secrets are set as environment variables too: `streamlit run`
+reads the Secrets — Community Cloud's, or a local `.streamlit/secrets.toml` — when it starts
+and copies every top-level string into the environment, before any page runs). Each module that
 uses a setting asks this one for its text and decides what it means (limits.py for the limits,
 precision.py for CIFAR_PRECISION, …), so a wrong value gets that module's own message. The
 README's "Server settings" table lists exactly these (tests/test_settings.py checks both: the
@@ -35,6 +37,8 @@ MAX_QUEUE = Setting("CIFAR_MAX_QUEUE", "8")  # runs that may wait for a training
 PRESET = Setting("CIFAR_PRESET", "")  # the teacher's default Train settings (JSON or a file)
 PRECISION = Setting("CIFAR_PRECISION", "auto")  # auto (measure), float32 or bfloat16
 WARMUP = Setting("CIFAR_WARMUP", "1")  # 0: no background warm-up after the first page view
+# The teacher page's passcode; empty: no teacher page at all. Never logged, never in the repo.
+TEACHER_PASSCODE = Setting("CIFAR_TEACHER_PASSCODE", "")
 
 ALL = (
     CIFAR10_DIR,
@@ -49,6 +53,7 @@ ALL = (
     PRESET,
     PRECISION,
     WARMUP,
+    TEACHER_PASSCODE,
 )
 
 

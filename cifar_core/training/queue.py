@@ -28,6 +28,7 @@ from cifar_core.training.memory import limit_malloc_arenas, release_free_memory
 from cifar_core.training.monitor import CANCELLED, FAILED, FINISHED
 from cifar_core.training.presence import Presence
 from cifar_core.training.sharing import Sharing
+from cifar_core.training.teacher_stops import TeacherStops, note_teacher_stop
 
 
 class JobManager:
@@ -68,6 +69,7 @@ class JobManager:
         # estimates; until then EXPECTED_IMAGES_PER_SECOND scaled by the precision's speed-up.
         self._speed: dict[str, float] = {}
         self.presence = Presence(clock)  # sessions whose live view polled a job lately
+        self._teacher_stops = TeacherStops()  # so the watchers' pages can say who stopped it
 
     # --- starting, sharing and watching ---
 
@@ -207,6 +209,37 @@ class JobManager:
         job.monitor.request_stop()
         return True
 
+    # --- the teacher's console ---
+
+    def class_jobs(self) -> list[tuple[TrainingJob, tuple[str, ...], int]]:
+        """(job, sessions that asked for it, watchers) for the teacher's class view: running,
+        waiting (in queue order), then the finished jobs kept for joining (newest first)."""
+        with self._cond:
+            self._drain_released()
+            kept = reversed(self._sharing.jobs.values())
+            jobs = dict.fromkeys([*self._running, *self._waiting, *kept])
+            return [(j, self._sharing.askers(j), self._sharing.watchers(j)) for j in jobs]
+
+    def stop_for_everyone(self, job: TrainingJob) -> bool:
+        """The teacher's Stop: the job stops however many sessions watch it.
+
+        A running job stops after its current batch and is saved as stopped by the teacher;
+        a queued one is cancelled and the queue moves up. False if it had already ended.
+        """
+        if job.monitor.snapshot().is_final:
+            return False
+        with self._cond:
+            self._teacher_stops.add(job)
+        job.monitor.request_stop()
+        with self._cond:
+            self._cond.notify_all()  # a queued job notices now, not at its next wake-up
+        return True
+
+    def stopped_by_teacher(self, monitor_id: int | None = None, run_id: str | None = None) -> bool:
+        """Whether the teacher stopped the job of this monitor, or of this saved run."""
+        with self._cond:
+            return self._teacher_stops.has(monitor_id, run_id)
+
     # --- the queue ---
 
     def submit(self, job: TrainingJob) -> TrainingJob:
@@ -237,7 +270,8 @@ class JobManager:
                 if job.monitor.stop_requested:
                     self._waiting.remove(job)
                     self._renumber()
-                    job.monitor.set_status(CANCELLED, "Stopped before it started.")
+                    by = " by the teacher" if self._teacher_stops.has(job.monitor.uid) else ""
+                    job.monitor.set_status(CANCELLED, f"Stopped{by} before it started.")
                     self._cond.notify_all()
                     return
                 if self._waiting[0] is job and len(self._running) < self.max_concurrent:
@@ -249,6 +283,8 @@ class JobManager:
         try:
             self._prune(job.store)  # make room before this run writes
             job.run()
+            if self.stopped_by_teacher(job.monitor.uid):
+                note_teacher_stop(job)  # the saved run says so too (after a restart as well)
         finally:
             if not job.monitor.snapshot().is_final:  # never leave a dead job looking alive
                 job.monitor.set_status(FAILED, "The training thread ended unexpectedly.")

@@ -35,6 +35,7 @@ class Sharing:
         self.jobs: OrderedDict[str, TrainingJob] = OrderedDict()  # config key → job
         self._watchers: dict[int, int] = {}  # id(job) → sessions watching it
         self._owners: dict[str, list[TrainingJob]] = {}  # session → its latest request
+        self._askers: dict[int, list[str]] = {}  # monitor uid → sessions that asked for it
         # Sessions that ended, reported by garbage collection: see release_later.
         self._released: queue.SimpleQueue[TrainingJob] = queue.SimpleQueue()
 
@@ -67,12 +68,18 @@ class Sharing:
         """Remember `owner`'s latest request (None: no per-session limit)."""
         if owner is not None:
             self._owners[owner] = jobs
+            for job in jobs:
+                askers = self._askers.setdefault(job.monitor.uid, [])
+                if owner not in askers:
+                    askers.append(owner)
 
     def forget_old(self) -> None:
         """Keep the last KEEP_FINISHED finished jobs for joining; drop finished requests."""
         finished = [k for k, j in self.jobs.items() if j.monitor.snapshot().is_final]
         for key in finished[: max(0, len(finished) - KEEP_FINISHED)]:
-            self._watchers.pop(id(self.jobs.pop(key)), None)
+            job = self.jobs.pop(key)
+            self._watchers.pop(id(job), None)
+            self._askers.pop(job.monitor.uid, None)
         done = [
             o
             for o, jobs in self._owners.items()
@@ -84,6 +91,10 @@ class Sharing:
     def watchers(self, job: TrainingJob) -> int:
         """How many sessions asked for this job and did not leave it."""
         return self._watchers.get(id(job), 0)
+
+    def askers(self, job: TrainingJob) -> tuple[str, ...]:
+        """The sessions that asked for this job, first asker first (for the teacher's view)."""
+        return tuple(self._askers.get(job.monitor.uid, ()))
 
     def unwatch(self, job: TrainingJob) -> int:
         """One session stops watching; returns how many still watch."""
