@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from cifar_core import passcode
 from cifar_core.training import warmup
 from ui.common import available_steps
 from ui.compat import keep_keras_state_between_reruns
@@ -22,6 +23,10 @@ def main() -> None:
         st.Page(HERE / step.path, title=step.title, icon=step.icon, url_path=step.url_path)
         for step in available_steps()
     ]
+    if passcode.configured():  # no passcode set: no teacher page, not even by direct link
+        pages.append(
+            st.Page(HERE / "pages/teacher.py", title="Teacher", icon="🧑‍🏫", url_path="teacher")
+        )
     st.navigation(pages).run()
     # Once per server, a few seconds after this first page is drawn: TensorFlow, the data and
     # the precision get ready in the background, off the first Train click's clock.

@@ -37,6 +37,8 @@ from cifar_core.training.monitor import (
     Snapshot,
 )
 from cifar_core.training.phases import around_training_share, phase_rows
+from cifar_core.training.queue import shared_manager
+from cifar_core.training.teacher_stops import TEACHER_STOP_NOTE
 from ui import explain
 from ui.common import load_saved_run
 from ui.take_home import take_home
@@ -139,7 +141,10 @@ def live_status(snap: Snapshot, config: dict, wait_seconds: float | None = None)
     if snap.eta_seconds is not None:
         parts.append(f"about {duration(snap.eta_seconds)} left")
     if snap.stop_requested:
-        parts.append("stopping after this batch…")
+        by_teacher = shared_manager().stopped_by_teacher(monitor_id=snap.monitor_id)
+        parts.append(
+            f"{'the teacher stopped this run: ' if by_teacher else ''}stopping after this batch…"
+        )
     st.progress(snap.progress, text=" · ".join(parts))
 
 
@@ -283,8 +288,17 @@ def show_run(run: Run, data: Cifar10 | None, key: str = "run", status: str | Non
             "This run was cut off (the server restarted while it trained), so it has no "
             "results. Train again with the same settings to get them."
         )
-    if run.status.get("message"):
-        (st.error if status == FAILED else st.info)(run.status["message"])
+    message = run.status.get("message") or ""
+    # A run the teacher stopped says so: its saved note does a moment after it ends (the job
+    # manager adds it), and until then the manager knows.
+    if (
+        status == STOPPED
+        and not message.startswith(TEACHER_STOP_NOTE)
+        and shared_manager().stopped_by_teacher(run_id=run.run_id)
+    ):
+        message = f"{TEACHER_STOP_NOTE} {message}".strip()
+    if message:
+        (st.error if status == FAILED else st.info)(message)
     if run.config.get("augment"):
         with st.expander("Augmentation settings used"):
             st.json(run.config["augment"])
