@@ -158,7 +158,7 @@ def test_listing_never_reads_the_history(tmp_store, monkeypatch):
     names = spy_reads(monkeypatch)
     (info,) = tmp_store.list_runs()
     assert info.status == "finished" and info.test_accuracy == 0.5  # the history is not looked at
-    assert sorted(set(names)) == [R.CONFIG_FILE, R.RESULT_FILE, R.STATUS_FILE]
+    assert sorted(set(names)) == [R.CONFIG_FILE, R.OWNERS_FILE, R.RESULT_FILE, R.STATUS_FILE]
     with pytest.raises(R.RunStoreError, match="history.json is not valid JSON"):
         tmp_store.load(run_id)  # reopening the run does read it
 
@@ -170,7 +170,7 @@ def test_an_unchanged_run_is_not_read_again_and_a_changed_one_is(tmp_store, monk
         settle(tmp_store.path(run_id))
     names = spy_reads(monkeypatch)
     first = tmp_store.list_runs()
-    assert len(names) == 6
+    assert len(names) == 8  # config, status, result and owners of each
     names.clear()
     assert R.RunStore(tmp_store.root).list_runs() == first  # any store, same process: cached
     assert names == []

@@ -368,7 +368,8 @@ def test_listing_checks_the_predictions_and_models_once_and_never_reads_the_hist
     (info,) = store.list_runs()
     assert info.status == "finished"
     assert sorted(names) == sorted(
-        [R.CONFIG_FILE, R.STATUS_FILE, R.RESULT_FILE, R.PREDICTIONS_FILE, R.ARCHITECTURE_FILE]
+        [R.CONFIG_FILE, R.STATUS_FILE, R.RESULT_FILE, R.OWNERS_FILE]
+        + [R.PREDICTIONS_FILE, R.ARCHITECTURE_FILE]
     )  # the .keras and .h5 files: only their directory and superblock, never whole
     names.clear()
     assert store.list_runs() == [info] and names == []  # unchanged: nothing read again
@@ -547,7 +548,7 @@ def assert_store_survives(root: Path, name: str, certainty: str | None, good: R.
     by_id = {i.run_id: i for i in infos}
     assert set(by_id) == {GOOD, BAD}
     assert by_id[GOOD] == R.RunInfo(
-        GOOD, good.status, good.created, good.config, good.test_accuracy
+        GOOD, good.status, good.created, good.config, good.test_accuracy, owners=good.owners
     )
     info = by_id[BAD]
     assert info.label

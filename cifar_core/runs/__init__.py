@@ -9,7 +9,8 @@ A value that is not a positive number falls back to the default (`runs.disk.RunB
 
 Every file of a run is untrusted (runs.checks, runs.binary): each is read only as a plain file
 of a sane size and checked before use, so a run that loads holds exactly the types the pages
-read. Listing reads config.json, status.json, result.json, the predictions and model.json, and
+read. Listing reads config.json, status.json, result.json, owners.json (who asked for the run:
+owner hashes, see cifar_core.identity), the predictions and model.json, and
 the headers of the other model files (never the history, which reaches tens of MB for a long
 run); a process-wide cache keyed by each file's inode, size and modification time skips all
 that for a run that did not change. A damaged folder never makes listing fail: it is listed
@@ -23,6 +24,7 @@ import contextlib
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,7 +34,8 @@ import numpy as np
 
 from cifar_core import settings
 from cifar_core.constants import RUNS_RUNNING_GRACE_SECONDS
-from cifar_core.runs.checks import check_history
+from cifar_core.identity import valid_owner_hash
+from cifar_core.runs.checks import check_history, check_owners
 from cifar_core.runs.disk import RunBudget
 from cifar_core.runs.files import (  # noqa: F401 — the file names are part of this module's API
     ARCHITECTURE_FILE,
@@ -43,6 +46,7 @@ from cifar_core.runs.files import (  # noqa: F401 — the file names are part of
     INTERRUPTED,
     MB,
     MODEL_FILE,
+    OWNERS_FILE,
     PREDICTIONS_FILE,
     RESULT_FILE,
     RUN_ID_PATTERN,
@@ -97,6 +101,9 @@ def _write_json(path: Path, obj: Any) -> None:
         raise
 
 
+_OWNERS_LOCK = threading.Lock()
+
+
 class RunStore:
     """A folder of run folders. Thread-safe enough: each run is written by one job only."""
 
@@ -146,6 +153,27 @@ class RunStore:
     def write_json(self, run_id: str, name: str, obj: Any) -> None:
         """Write one of the run's JSON files atomically."""
         _write_json(self.path(run_id) / name, obj)
+
+    def add_owners(self, run_id: str, owners: Iterable[str]) -> None:
+        """Record owner hashes (identity.owner_hash) as having asked for or joined the run.
+
+        Merged into those already recorded, so joins in any order all count. A damaged
+        owners.json is replaced by the new owners (it counted as nobody's anyway). Raises
+        OSError if the file cannot be written (the folder is gone, the disk is full), and
+        ValueError for anything that is not an owner hash.
+        """
+        new = set(owners)
+        if any(valid_owner_hash(owner) is None for owner in new):
+            raise ValueError("only owner hashes (identity.owner_hash) can own a run")
+        path = self.path(run_id) / OWNERS_FILE
+        with _OWNERS_LOCK:  # one read-merge-write at a time in this process
+            try:
+                known = check_owners(_read_object(path, optional=True))
+            except Exception:  # noqa: BLE001 — a garbled file is replaced
+                known = frozenset()
+            if new <= known:
+                return
+            _write_json(path, {"owners": sorted(known | new)})
 
     def write_predictions(self, run_id: str, **arrays: np.ndarray) -> None:
         """Save prediction arrays (numbers only) for later pages."""
@@ -211,13 +239,14 @@ class RunStore:
     def _info(self, folder: Path, active_ids: frozenset[str] | set[str]) -> RunInfo:
         summary = _cached_summary(folder)
         created = summary.created if summary.created is not None else _fallback_time(folder)
+        owned = {"owners": summary.owners, "owner_problem": summary.owner_problem}
         if summary.status == DAMAGED:
-            return RunInfo(folder.name, DAMAGED, created, {}, problem=summary.problem)
+            return RunInfo(folder.name, DAMAGED, created, {}, problem=summary.problem, **owned)
         status = summary.status
         if status == RUNNING and folder.name not in active_ids:
             status = INTERRUPTED
         config = dict(summary.config)  # a copy: the cached one stays as read
-        return RunInfo(folder.name, status, created, config, summary.test_accuracy)
+        return RunInfo(folder.name, status, created, config, summary.test_accuracy, **owned)
 
     # --- budget ---
 

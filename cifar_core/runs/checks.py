@@ -20,6 +20,7 @@ from operator import methodcaller
 from typing import Any
 
 from cifar_core.constants import COUNT_MAX, LATEST_TIME, NUM_CLASSES, SECONDS_MAX
+from cifar_core.identity import valid_owner_hash
 
 # Status words the run store writes ("interrupted" and "damaged" are only ever derived).
 SAVED_STATUSES: tuple[str, ...] = ("finished", "stopped", "failed", "running")
@@ -192,6 +193,24 @@ def check_status(status: dict) -> tuple[str, float | None]:
     optional(status, "updated", check_time, null=True)
     optional(status, "message", lambda v, w: text(v, w, 100_000), null=True)
     return word, created
+
+
+# --- owners.json -------------------------------------------------------------------------------
+
+
+def check_owners(owners: dict) -> frozenset[str]:
+    """Who asked for or joined the run: {"owners": [owner hash, …]} ({} or no file: nobody).
+
+    Each entry must have exactly the shape `identity.owner_hash` makes (it decides whose list
+    a run appears in, so nothing else may pass for one).
+    """
+    hashes = owners.get("owners", [])
+    if not isinstance(hashes, list):
+        raise Damage(f'"owners" is {short(hashes)}, not a list')
+    for value in hashes:
+        if valid_owner_hash(value) is None:
+            raise Damage(f'"owners" holds {short(value)}, not an owner hash')
+    return frozenset(hashes)
 
 
 # --- result.json -------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from cifar_core.runs.binary import check_h5_head, check_keras_zip, check_predict
 from cifar_core.runs.checks import (
     Damage,
     check_config,
+    check_owners,
     check_result,
     check_status,
     check_time,
@@ -55,6 +56,7 @@ MODEL_FILE = "model.keras"
 ARCHITECTURE_FILE = "model.json"
 WEIGHTS_FILE = "model.weights.h5"
 BEST_WEIGHTS_FILE = "best.weights.h5"
+OWNERS_FILE = "owners.json"  # owner hashes of who asked for or joined the run (identity)
 
 # Ids are generated here, never taken from user text: date-time plus random hex.
 RUN_ID_PATTERN = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
@@ -262,15 +264,39 @@ class _Summary:
     config: dict
     test_accuracy: float | None = None
     problem: str = ""
+    owners: frozenset[str] = frozenset()  # owner hashes; empty: nobody's (a run from before)
+    owner_problem: str = ""  # why owners.json was not usable (the run is then nobody's)
+
+
+def _read_owners(folder: Path) -> tuple[frozenset[str], str]:
+    """(owner hashes, problem): a missing owners.json is nobody's run, a bad one too.
+
+    A bad owners file does not damage the run (its results are fine): the run is nobody's,
+    so no student sees it as theirs, and the problem says why.
+    """
+    try:
+        owners = _read_object(folder / OWNERS_FILE, optional=True)
+        return _checked(OWNERS_FILE, check_owners, owners), ""
+    except Exception as exc:  # noqa: BLE001 — a garbled file never breaks the list
+        return frozenset(), _problem(exc)
 
 
 def _summarize(folder: Path) -> _Summary:
     """Check every file of one run folder but the history; never raises."""
+    owners, owner_problem = _read_owners(folder)
     try:
         checked = _check_run(folder)
     except Exception as exc:  # noqa: BLE001 — one bad folder never breaks the list
-        return _Summary(DAMAGED, None, {}, None, _problem(exc))
-    return _Summary(checked.word, checked.created, checked.config, checked.test_accuracy)
+        return _Summary(DAMAGED, None, {}, None, _problem(exc), owners, owner_problem)
+    return _Summary(
+        checked.word,
+        checked.created,
+        checked.config,
+        checked.test_accuracy,
+        "",
+        owners,
+        owner_problem,
+    )
 
 
 # Process-wide: folder path → (signature of the files read, summary). Shared by every
@@ -283,7 +309,7 @@ _CACHE_MAX = 4096
 def _signature(folder: Path) -> tuple:
     """Inode, size and times of the files a summary reads: any rewrite changes it."""
     parts: list[Any] = []
-    for name in (CONFIG_FILE, STATUS_FILE, RESULT_FILE, *_OTHER_FILES):
+    for name in (CONFIG_FILE, STATUS_FILE, RESULT_FILE, OWNERS_FILE, *_OTHER_FILES):
         try:
             st = os.stat(folder / name)
         except FileNotFoundError:

@@ -44,6 +44,9 @@ class RunInfo:
         config: the training config as saved (empty if damaged).
         test_accuracy: None until evaluated.
         problem: what is wrong with a damaged folder.
+        owners: owner hashes of the browsers that asked for or joined the run (identity);
+            empty for a run saved before runs had owners, or whose owners.json is bad.
+        owner_problem: what is wrong with its owners.json, if anything.
     """
 
     run_id: str
@@ -52,6 +55,8 @@ class RunInfo:
     config: dict
     test_accuracy: float | None = None
     problem: str = ""
+    owners: frozenset[str] = frozenset()
+    owner_problem: str = ""
 
     @property
     def label(self) -> str:

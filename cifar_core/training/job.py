@@ -5,6 +5,7 @@ The queue that runs jobs one (or a few) at a time is `queue`; what a run is, `co
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -213,6 +214,32 @@ class TrainingJob:
         self.created = time.perf_counter()  # the queue phase counts from here
         self.phases = PhaseClock()
         self.precision: Decision | None = None
+        # Owner hashes of who asked for or joined this run; saved to its folder once it exists.
+        self._owners: set[str] = set()
+        self._owners_lock = threading.Lock()
+        self._owners_saved = False  # the folder exists and holds the owners so far
+
+    def add_owner(self, owner: str) -> None:
+        """Record that `owner` (an owner hash, see identity) asked for or joined this run.
+
+        Written into the run folder now if it exists (a join of a running or finished run),
+        else with the folder when training starts. A failed write is not the run's failure:
+        the run then just does not show as this owner's.
+        """
+        with self._owners_lock:
+            if owner in self._owners:
+                return
+            self._owners.add(owner)
+            if self._owners_saved and self.run_id is not None:
+                with contextlib.suppress(OSError):
+                    self.store.add_owners(self.run_id, [owner])
+
+    def _save_owners(self) -> None:
+        # The folder was just created: the owners so far go in, later ones by add_owner.
+        with self._owners_lock:
+            if self._owners:
+                self.store.add_owners(self.run_id, self._owners)
+            self._owners_saved = True
 
     def run(self) -> None:
         """Train, evaluate and save; any exception ends as a failed run with its message.
@@ -262,6 +289,7 @@ class TrainingJob:
             model = build_compiled(cfg, self.precision.precision)
             self.run_id = self.store.new_run_id()
             folder = self.store.create(self.run_id, cfg.to_dict())
+            self._save_owners()
             monitor.set_run_id(self.run_id)
             (folder / ARCHITECTURE_FILE).write_text(model.to_json())
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from cifar_core import constants as C
 from cifar_core.constants import KEEP_FINISHED as KEEP_FINISHED
 from cifar_core.data import Cifar10
+from cifar_core.identity import owner_hash, valid_key
 from cifar_core.runs import RunStore
 from cifar_core.runs.disk import RunBudget
 from cifar_core.training import TrainConfig, TrainingJob, precision
@@ -98,6 +99,10 @@ class JobManager:
     ) -> list[tuple[TrainingJob, bool]]:
         """Start or join one job per config, as ONE request of `owner` (all or nothing).
 
+        `owner` is the asker's per-browser key (identity): each run it starts or joins records
+        the key's hash as an owner, so the run shows among that browser's runs. Any other
+        owner (None, a test's name) only counts for the per-session limit.
+
         Raises:
             LimitError: a config is over the per-run budget, the owner already has a request
                 queued or running, or the queue is full. Nothing is started then.
@@ -136,6 +141,9 @@ class JobManager:
                 out.append((job, attached))
             self._sharing.set_request(owner, [job for job, _ in out])
             self._sharing.forget_old()
+        if valid_key(owner):  # the run is the asker's too, whether new or joined
+            for job, _ in out:
+                job.add_owner(owner_hash(owner))
         for job in started.values():
             self._start_thread(job)
         return out
