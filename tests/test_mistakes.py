@@ -212,3 +212,24 @@ def test_a_real_runs_mistakes_match_its_predictions_and_confusion_matrix(trained
     diff = np.abs(np.array(run.result["confusion_matrix"]) - matrix).sum()
     assert diff <= 2 * ties
     assert M.confused_pairs(probs, labels, top=3) == K.most_confused_pairs(matrix, top=3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 300))
+def test_choice_count_counts_what_the_lists_hold(seed, n):
+    # The explorer counts a choice from the confusion matrix and builds only the shown images:
+    # the count must be the full list's length for every kind of choice.
+    from cifar_core.evaluation import confusion_matrix
+    from cifar_core.explain.mistakes import choice_count
+
+    rng = np.random.default_rng(seed)
+    probs = rng.random((n, 10)).astype(np.float32)
+    labels = rng.integers(0, 10, n)
+    matrix = confusion_matrix(labels, probs.argmax(axis=1))
+    assert choice_count(matrix) == len(M.mistakes(probs, labels))
+    for c in range(10):
+        assert choice_count(matrix, c, None) == len(M.mistakes(probs, labels, class_filter=c))
+        by_pred = M.mistakes(probs, labels, class_filter=c, by="predicted")
+        assert choice_count(matrix, None, c) == len(by_pred)
+        for p in (c, (c + 3) % 10):
+            assert choice_count(matrix, c, p) == len(M.cell_examples(probs, labels, c, p))

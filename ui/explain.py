@@ -22,6 +22,7 @@ from cifar_core.evaluation import confusion_matrix
 from cifar_core.explain.mistakes import (
     Example,
     cell_examples,
+    choice_count,
     largest_mistake_cell,
     mistakes,
     most_confused_pairs,
@@ -134,17 +135,22 @@ def pickers(names: Sequence[str], matrix: np.ndarray, key: str, run_key: object)
 
 
 def chosen_examples(
-    probs: np.ndarray, labels: np.ndarray, true_class: int, pred_class: int
-) -> tuple[list[Example], str]:
-    """The images of the picked cell (or filter), most confident first, and what they are."""
-    if true_class != ANY and pred_class != ANY:
-        found = cell_examples(probs, labels, true_class, pred_class)
-        return found, "right" if true_class == pred_class else "cell"
-    if true_class == ANY and pred_class == ANY:
-        return mistakes(probs, labels), "all"
-    if true_class != ANY:
-        return mistakes(probs, labels, class_filter=true_class, by="true"), "true"
-    return mistakes(probs, labels, class_filter=pred_class, by="predicted"), "predicted"
+    probs: np.ndarray, labels: np.ndarray, matrix: np.ndarray, true_class: int, pred_class: int
+) -> tuple[list[Example], int, str]:
+    """The shown images of the picked cell (or filter), most confident first, how many there
+    are in all, and what they are. Only the shown ones become Examples (see choice_count)."""
+    shown = C.EXPLORER_IMAGES_SHOWN
+    t = None if true_class == ANY else true_class
+    p = None if pred_class == ANY else pred_class
+    count = choice_count(matrix, t, p)
+    if t is not None and p is not None:
+        found = cell_examples(probs, labels, t, p, limit=shown)
+        return found, count, "right" if t == p else "cell"
+    if t is None and p is None:
+        return mistakes(probs, labels, limit=shown), count, "all"
+    if t is not None:
+        return mistakes(probs, labels, class_filter=t, limit=shown, by="true"), count, "true"
+    return mistakes(probs, labels, class_filter=p, limit=shown, by="predicted"), count, "predicted"
 
 
 def describe(count: int, kind: str, true_class: int, pred_class: int, names, label: str) -> str:
@@ -231,8 +237,8 @@ def mistakes_explorer(
             "test images below, or pick a class to see all its mistakes."
         )
     true_class, pred_class = pickers(names, matrix, key, run_key)
-    examples, kind = chosen_examples(probs, labels, true_class, pred_class)
-    if not examples:
+    examples, count, kind = chosen_examples(probs, labels, matrix, true_class, pred_class)
+    if not count:
         big_true, big_pred = largest_mistake_cell(matrix)
         st.markdown(
             f"{empty_text(kind, true_class, pred_class, names, label)} Its biggest mistake is "
@@ -240,7 +246,7 @@ def mistakes_explorer(
             "images)."
         )
         return None
-    st.markdown(describe(len(examples), kind, true_class, pred_class, names, label) + ".")
+    st.markdown(describe(count, kind, true_class, pred_class, names, label) + ".")
     if x_test is None or len(x_test) != len(labels):
         st.caption(
             "The test images of this run are not loaded (another data set), so only "
@@ -248,8 +254,8 @@ def mistakes_explorer(
         )
         return None
     image_choice_grid(examples, x_test, names, key)
-    if len(examples) > C.EXPLORER_IMAGES_SHOWN:
-        st.caption(f"Showing the first {C.EXPLORER_IMAGES_SHOWN} of {len(examples):,}.")
+    if count > len(examples):
+        st.caption(f"Showing the first {len(examples)} of {count:,}.")
     return st.session_state.get(_keys(key)["chosen"])
 
 
