@@ -149,10 +149,10 @@ def job_row(
 
 def run_row(info: RunInfo, now: float) -> ClassRow:
     """The line of a saved run no live job stands for."""
-    owner = getattr(info, "owner", "")  # recorded by runs saved with a per-browser key
+    owners = sorted(getattr(info, "owners", ()))  # hashes saved with the run (identity)
     return ClassRow(
         key=f"run-{info.run_id}",
-        student=owner_label(owner),
+        student=", ".join(owner_label(o) for o in owners) or NO_OWNER,
         **_settings(info.config),
         status=info.status,
         progress="",

@@ -92,8 +92,10 @@ def table_row(row: classroom.ClassRow) -> dict:
 
 def describe(row: classroom.ClassRow) -> str:
     """One line naming a row in the action picker."""
+    # No status here: a picked option keeps its words while the view refreshes (the table
+    # has the status).
     what = f"{row.student} · {row.model}, {row.train_size} images × {row.epochs} epochs"
-    return f"{what} · {row.status}" + (f" · {row.run_id}" if row.run_id else "")
+    return what + (f" · run {row.run_id}" if row.run_id else " · not saved yet")
 
 
 # What the action buttons do. As click callbacks they run before the view is drawn again, so
