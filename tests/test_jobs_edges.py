@@ -719,3 +719,23 @@ def test_the_same_settings_twice_in_one_request_make_one_job(quick, sample_data,
         assert second is first and manager.watchers(first) == 2
         assert manager.counts() == (0, 1)
     assert wait_for(first, 10) and quick.ran == [first]
+
+
+def test_wait_for_gives_up_at_its_deadline_not_a_second_later():
+    # A caller's timeout is a promise: a job still running when it passes is reported at once
+    # (a mutation that joined for at least a second more survived every other test).
+    import time
+    from types import SimpleNamespace
+
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, daemon=True)
+    thread.start()
+    try:
+        job = SimpleNamespace(thread=thread)
+        started = time.monotonic()
+        assert J.wait_for(job, timeout=0.0) is False
+        assert time.monotonic() - started < 0.5
+    finally:
+        release.set()
+        thread.join(5)
+    assert J.wait_for(job, timeout=1.0) is True  # ended: True, whatever the timeout
