@@ -14,7 +14,7 @@ from cifar_core.bias_privacy import charts as EC
 from cifar_core.bias_privacy import content as T
 from cifar_core.charts import per_class_bars
 from cifar_core.runs import RunInfo, RunStore, RunStoreError
-from ui.common import LATEST_RUN_KEY, get_data, get_store, load_saved_run
+from ui.common import LATEST_RUN_KEY, get_data, get_store, load_saved_run, own_runs
 from ui.compat import require_app_navigation
 from ui.take_home import model_card_buttons
 
@@ -67,7 +67,7 @@ def load_run_view(root: str, run_id: str) -> dict:
 
 # Which saved run to look at: this session's latest by default, else the newest usable one.
 def run_picker_ui(store: RunStore) -> RunInfo | None:
-    runs = [info for info in store.list_runs() if info.status in USABLE_STATUSES]
+    runs = [info for info in own_runs(store) if info.status in USABLE_STATUSES]
     if not runs:
         st.info(md(T.NO_RUN_TEXT), icon="ℹ️")
         st.page_link("pages/train.py", label="Go to the Train page", icon="🏋️")

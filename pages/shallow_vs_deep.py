@@ -17,9 +17,8 @@ from cifar_core.images import upscale_nearest
 from cifar_core.lessons import NOT_SHOWN_HERE
 from cifar_core.models import CONV_STRIDE_NOTE, count_mult_adds, count_params, layer_table
 from cifar_core.runs import MODEL_FILE, Run, RunStore, RunStoreError
-from cifar_core.training.queue import JobManager
 from ui import explain, saliency
-from ui.common import get_data, get_manager, get_store, load_saved_run
+from ui.common import get_data, get_manager, get_store, load_saved_run, own_runs
 from ui.compat import require_app_navigation
 from ui.lesson_runs import see_it
 from ui.look_inside import look_inside_ui, photo_ui
@@ -91,12 +90,16 @@ def architectures_ui() -> None:
 # --- 3. Which two runs -----------------------------------------------------------------------
 
 
-# Two select boxes over the saved, evaluated runs; default: newest shallow and newest deep.
-def usable_runs(store: RunStore, manager: JobManager) -> list:
-    """Saved runs that were scored on the test split, newest first."""
+# Two select boxes over the student's saved, evaluated runs; default: newest shallow and deep.
+def usable_runs(store: RunStore) -> list:
+    """This browser's runs that were scored on the test split, newest first.
+
+    Also the verdict's other seeds: it weighs only this student's own runs, never another
+    student's.
+    """
     return [
         info
-        for info in store.list_runs(active_ids=manager.active_run_ids())
+        for info in own_runs(store)
         if info.status in K.USABLE_STATUSES and info.test_accuracy is not None
     ]
 
@@ -354,7 +357,7 @@ if own_jobs and not all(job.monitor.snapshot().is_final for job in own_jobs):
         icon="⏳",
     )
     st.stop()
-saved_runs = usable_runs(store, manager)
+saved_runs = usable_runs(store)
 chosen_pair = pick_runs_ui(saved_runs)
 if chosen_pair is None:
     st.stop()

@@ -16,6 +16,7 @@ from ui.common import (
     get_manager,
     get_store,
     load_saved_run,
+    own_runs,
     request_training,
     session_owner,
     unwatch_job,
@@ -166,7 +167,7 @@ if job is not None:
         st.caption(f"Loss and accuracy {run_views.CURVES_NOTE}")
 
 st.header("Results")
-runs = store.list_runs(active_ids=manager.active_run_ids())
+runs = own_runs(store)  # this browser's runs only: ones it trained or joined
 if not runs:
     st.caption("No saved runs yet: press **Train** above.")
 else:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cifar_core.data import Cifar10, load_local
+from cifar_core.identity import owner_hash
 from cifar_core.runs import RunStore
 from harness.sample import sample_dir
 
@@ -16,6 +17,11 @@ REPO = Path(__file__).resolve().parents[1]
 # it would import TensorFlow and calibrate while other tests time things. The tests of the
 # warm-up turn it on for their own server.
 os.environ.setdefault("CIFAR_WARMUP", "0")
+
+# The per-browser key (cifar_core.identity) of the student the tests play: `open_app` sessions
+# have it unless a test gives another, and the `trained_store` run is theirs, so pages list it.
+# A second student in a test gets their own (identity.new_key()).
+TEST_OWNER_KEY = "the-test-students-browser-key-01"
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +57,9 @@ def trained_store(tmp_path_factory: pytest.TempPathFactory, sample_data: Cifar10
 
     store = RunStore(tmp_path_factory.mktemp("trained") / "runs")
     config = TrainConfig(model="deep", train_size=300, epochs=1, batch_size=64, seed=1)
-    job = JobManager(1).submit(TrainingJob(config, sample_data, store))
+    job = TrainingJob(config, sample_data, store)
+    job.add_owner(owner_hash(TEST_OWNER_KEY))  # the test student's run (see open_app)
+    job = JobManager(1).submit(job)
     assert wait_for(job, timeout=300), "the tiny training did not finish in 5 minutes"
     assert job.monitor.snapshot().status == "finished", job.monitor.snapshot().message
     return store
@@ -70,12 +78,15 @@ def open_app(page: str | None = None, timeout: float = 60, session_state: dict |
     """An AppTest of app.py, run once, switched to `page` (e.g. "pages/train.py") if given.
 
     Args:
-        session_state: values put into the session before the first run.
+        session_state: values put into the session before the first run. The session's
+            per-browser key (ui.common.OWNER_KEY) is TEST_OWNER_KEY unless given here.
     """
     from streamlit.testing.v1 import AppTest
 
+    from ui.common import OWNER_KEY
+
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout)
-    for key, value in (session_state or {}).items():
+    for key, value in {OWNER_KEY: TEST_OWNER_KEY, **(session_state or {})}.items():
         at.session_state[key] = value
     at.run()
     if page:

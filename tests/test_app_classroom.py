@@ -6,8 +6,10 @@ import time
 
 import pytest
 
+from cifar_core.identity import new_key
 from cifar_core.training.limits import STUDENT_PRESET_NOTE
 from tests.conftest import open_app
+from ui.common import OWNER_KEY
 
 
 def tiny(at, size_images: int = 300) -> None:
@@ -30,7 +32,9 @@ def poll_until_result(*apps, timeout: float = 300) -> None:
 
 @pytest.mark.slow
 def test_two_sessions_same_settings_share_one_run(app_env):
-    alice, bob = open_app("pages/train.py"), open_app("pages/train.py")
+    # Two students: two browsers, two keys (the second one not the tests' default).
+    alice = open_app("pages/train.py")
+    bob = open_app("pages/train.py", session_state={OWNER_KEY: new_key()})
     for at in (alice, bob):
         tiny(at, 400)
         at.number_input(key="train_seed").set_value(7)

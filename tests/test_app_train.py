@@ -12,7 +12,9 @@ import time
 import pytest
 
 from cifar_core.charts import TRAIN_BATCH
-from tests.conftest import REPO, chart_values, open_app
+from cifar_core.identity import owner_hash
+from cifar_core.runs import RunStore
+from tests.conftest import REPO, TEST_OWNER_KEY, chart_values, open_app
 
 
 def test_home_lists_pages_in_lesson_order_and_the_data_source(app_env, cifar_dir):
@@ -103,6 +105,7 @@ def test_train_page_lists_damaged_runs_without_crashing(app_env):
     damaged = app_env / "20260101-080000-abcdef"
     damaged.mkdir(parents=True)
     (damaged / "config.json").write_text("{broken")
+    RunStore(app_env).add_owners(damaged.name, [owner_hash(TEST_OWNER_KEY)])  # the student's
     at = open_app("pages/train.py")
     assert not at.exception
     assert any("damaged" in w.value for w in at.warning)

@@ -143,11 +143,12 @@ def test_browsing_mistakes_needs_no_tensorflow(page, tmp_path):
     import subprocess
     import sys
 
-    from tests.conftest import REPO
+    from tests.conftest import REPO, TEST_OWNER_KEY
 
     code = (
         "import sys; from streamlit.testing.v1 import AppTest;"
-        f"at = AppTest.from_file({str(REPO / 'app.py')!r}, default_timeout=120); at.run();"
+        f"at = AppTest.from_file({str(REPO / 'app.py')!r}, default_timeout=120);"
+        f"at.session_state['session_owner'] = {TEST_OWNER_KEY!r}; at.run();"  # the run's owner
         "at.switch_page('pages/train.py'); at.run();"
         "at.selectbox(key='result_mx_true').set_value(-1);"
         "at.selectbox(key='result_mx_pred').set_value(-1).run();"

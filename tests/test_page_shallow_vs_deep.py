@@ -18,10 +18,11 @@ from cifar_core.comparison import analysis as K
 from cifar_core.comparison import charts as CC
 from cifar_core.comparison import references as R
 from cifar_core.evaluation import confusion_matrix
+from cifar_core.identity import owner_hash
 from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig, TrainingJob
 from cifar_core.training.queue import JobManager, wait_for
-from tests.conftest import REPO, chart_values, open_app
+from tests.conftest import REPO, TEST_OWNER_KEY, chart_values, open_app
 
 PAGE = "pages/shallow_vs_deep.py"
 
@@ -37,7 +38,9 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory, sample_data, trained_stor
     (deep,) = trained_store.list_runs()
     shutil.copytree(trained_store.path(deep.run_id), store.path(deep.run_id))
     config = TrainConfig(**{**deep.config, "model": "shallow"})
-    job = JobManager(1).submit(TrainingJob(config, sample_data, store))
+    job = TrainingJob(config, sample_data, store)
+    job.add_owner(owner_hash(TEST_OWNER_KEY))  # the test student's, like the deep one
+    job = JobManager(1).submit(job)
     assert wait_for(job, timeout=300), "the tiny shallow training did not finish"
     assert job.monitor.snapshot().status == "finished", job.monitor.snapshot().message
     return store
@@ -223,7 +226,8 @@ def test_first_render_with_runs_does_not_import_tensorflow(app_env, two_runs):
     code = (
         "import os, sys; from streamlit.testing.v1 import AppTest;"
         f"os.environ['CIFAR_RUNS_DIR'] = {str(two_runs.root)!r};"
-        f"at = AppTest.from_file({str(REPO / 'app.py')!r}, default_timeout=60); at.run();"
+        f"at = AppTest.from_file({str(REPO / 'app.py')!r}, default_timeout=60);"
+        f"at.session_state['session_owner'] = {TEST_OWNER_KEY!r}; at.run();"  # the runs' owner
         f"at.switch_page({PAGE!r}); at.run();"
         "assert not at.exception, at.exception;"
         "assert any(h.value == 'Scoreboard' for h in at.header);"

@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 
 from cifar_core import evaluation as E
+from cifar_core.identity import new_key, owner_hash
 from cifar_core.runs import HISTORY_FILE, RESULT_FILE, RunStore
 from cifar_core.training import TrainConfig
 from cifar_core.training.monitor import FINISHED
 from cifar_core.training.queue import shared_manager, wait_for
-from tests.conftest import open_app
+from tests.conftest import TEST_OWNER_KEY, open_app
+from ui.common import OWNER_KEY
 
 STUDENT_WORDS_TO_AVOID = ("CIFAR10_DIR", "Errno", "KERAS_HOME", "CIFAR_PRESET", "Traceback")
 
@@ -167,6 +169,7 @@ def save_run(store: RunStore, sample_data, answers: np.ndarray, val: list[float]
     store.write_json(run_id, RESULT_FILE, result)
     store.write_json(run_id, HISTORY_FILE, {"batches": [], "epochs": epochs})
     store.set_status(run_id, FINISHED)
+    store.add_owners(run_id, [owner_hash(TEST_OWNER_KEY)])  # the test student's run
     return run_id
 
 
@@ -257,7 +260,9 @@ def test_the_shared_count_drops_a_closed_tab(app_env, sample_data, tmp_store, mo
     blocker = manager.submit(Blocker(TrainConfig(train_size=200, seed=98), sample_data, tmp_store))
     started = []
     try:
-        alice, bob = open_app("pages/train.py"), open_app("pages/train.py")
+        # Two students: two browsers, two keys (the second one not the tests' default).
+        alice = open_app("pages/train.py")
+        bob = open_app("pages/train.py", session_state={OWNER_KEY: new_key()})
         for at in (alice, bob):
             at.slider(key="train_size").set_value(300)
             at.slider(key="train_epochs").set_value(1)

@@ -11,11 +11,12 @@ import time
 import pytest
 
 import cifar_core.training.queue as jobs_module
+from cifar_core.identity import new_key
 from cifar_core.runs import RunStore
 from cifar_core.training.monitor import STOPPED, TRAINING
 from cifar_core.training.queue import JobManager, wait_for
 from tests.conftest import open_app, wait_until
-from ui.common import JOB_KEY
+from ui.common import JOB_KEY, OWNER_KEY
 from ui.run_views import STATUS_TEXT
 
 # 480 training images of 64 = 8 batches per epoch; 50 epochs so the run outlasts the clicks.
@@ -46,7 +47,9 @@ def progress_text(at) -> str:
 def test_one_session_leaves_a_shared_run_and_the_other_stops_it(app_env, monkeypatch):
     manager = JobManager(1)
     monkeypatch.setattr(jobs_module, "_shared_manager", manager)
-    alice, bob = open_app("pages/train.py"), open_app("pages/train.py")
+    # Two students: two browsers, two keys (the second one not the tests' default).
+    alice = open_app("pages/train.py")
+    bob = open_app("pages/train.py", session_state={OWNER_KEY: new_key()})
     ask_for_the_run(alice)
     job = alice.session_state[JOB_KEY]
     try:

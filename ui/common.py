@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -13,7 +12,8 @@ import streamlit as st
 
 from cifar_core import constants as C
 from cifar_core.data import Cifar10, DataError, needs_download, shared_data
-from cifar_core.runs import PREDICTIONS_FILE, Run, RunStore, RunStoreError
+from cifar_core.identity import owner_hash
+from cifar_core.runs import PREDICTIONS_FILE, Run, RunInfo, RunStore, RunStoreError
 from cifar_core.runs.files import STATUS_FILE
 from cifar_core.training import precision, warmup
 from cifar_core.training.limits import (
@@ -24,6 +24,7 @@ from cifar_core.training.limits import (
     report_setting_problem,
 )
 from cifar_core.training.queue import JobManager, shared_manager
+from ui.identity import KEY_STATE, browser_key
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -185,14 +186,29 @@ def get_manager() -> JobManager:
     return manager
 
 
-OWNER_KEY = "session_owner"  # a random id of this browser session, for per-session limits
+OWNER_KEY = KEY_STATE  # where the session keeps its per-browser key (ui.identity)
 
 
 def session_owner() -> str:
-    """A random id for this session (no personal data): the job manager's per-session limit."""
-    if OWNER_KEY not in st.session_state:
-        st.session_state[OWNER_KEY] = secrets.token_hex(8)
-    return st.session_state[OWNER_KEY]
+    """This browser's random key (no personal data), the same after a reload (ui.identity).
+
+    The job manager's per-student limit goes by it, and every run it starts or joins records
+    its hash as an owner, which is what `own_runs` lists.
+    """
+    return browser_key()
+
+
+# The one rule of whose runs a student sees: the runs this browser asked for or joined.
+def own_runs(store: RunStore) -> list[RunInfo]:
+    """This browser's runs, newest first: those its key started or joined (shared ones too).
+
+    Other students' runs, and runs saved before runs had owners, are never listed here (the
+    teacher's class view lists every run). A run still training in this process is listed
+    as running, one cut off by a restart as interrupted.
+    """
+    mine = owner_hash(session_owner())
+    active = shared_manager().active_run_ids()
+    return [info for info in store.list_runs(active_ids=active) if mine in info.owners]
 
 
 def duration_text(seconds: float) -> str:
