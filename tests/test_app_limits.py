@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from cifar_core.identity import new_key
 from cifar_core.training.limits import Limits
 from cifar_core.training.queue import shared_manager
 from tests.conftest import open_app
+from ui.common import OWNER_KEY
 
 
 @pytest.fixture()
@@ -26,9 +28,12 @@ def errors(at) -> str:
     return " ".join(e.value for e in at.error)
 
 
-def form(page: str, **sliders: int):
-    """Open a page, set its sliders by key, rerun; the page must not raise."""
-    at = open_app(page)
+def form(page: str, key: str | None = None, **sliders: int):
+    """Open a page, set its sliders by key, rerun; the page must not raise.
+
+    `key`: the student's per-browser key (default: the tests' student, conftest).
+    """
+    at = open_app(page, session_state={OWNER_KEY: key} if key else None)
     for key, value in sliders.items():
         at.slider(key=key).set_value(value)
     at.run()
@@ -71,7 +76,7 @@ def test_a_full_queue_is_said_when_train_is_pressed(app_env, limits, sample_data
     blocker = manager.submit(Blocker(TrainConfig(train_size=200, seed=99), sample_data, tmp_store))
     try:
         # Another student's request waits behind the running one: the queue (of 1) is full.
-        at_other = form("pages/train.py", train_size=200, train_epochs=1)
+        at_other = form("pages/train.py", key=new_key(), train_size=200, train_epochs=1)
         at_other.button(key="train_start").click()
         at_other.run()
         assert not at_other.exception
