@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 from cifar_core.evaluation import confusion_matrix
+from cifar_core.identity import COOKIE_NAME
 from cifar_core.runs import RunStore
 from harness.browser import launch_browser, open_app_page, streamlit_server, wait_for_app
-from tests.conftest import sample_dir
+from tests.conftest import TEST_OWNER_KEY, sample_dir
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -54,6 +55,9 @@ def test_three_clicks_from_a_confusion_cell_to_a_saliency_map(tmp_path: Path, tr
         browser = launch_browser(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            # The browser of the student whose run it is (the trained_store run's owner).
+            cookie = {"name": COOKIE_NAME, "value": TEST_OWNER_KEY, "url": base_url}
+            page.context.add_cookies([cookie])
             open_app_page(page, base_url, "train", "Train")
             heading = page.get_by_role("heading", name="Why did it get that wrong?")
             expect(heading).to_be_visible(timeout=60_000)
