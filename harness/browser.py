@@ -290,6 +290,31 @@ def launch_browser(playwright: Any, **kwargs: Any) -> Any:
     )
 
 
+@contextmanager
+def app_in_browser(
+    runs: Path | str, env_overrides: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, Any]]:
+    """The app on the real sample with `runs` as its run store, and a headless Chromium.
+
+    What every browser test starts with: `streamlit run` (CIFAR10_DIR = the sample,
+    CIFAR_RUNS_DIR = runs, plus env_overrides), Playwright, and Chromium, all stopped after.
+
+    Yields:
+        (base URL of the server, the Playwright browser).
+    """
+    from playwright.sync_api import sync_playwright
+
+    from harness.sample import sample_dir
+
+    env = {"CIFAR10_DIR": str(sample_dir()), "CIFAR_RUNS_DIR": str(runs), **(env_overrides or {})}
+    with streamlit_server(env) as base_url, sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        try:
+            yield base_url, browser
+        finally:
+            browser.close()
+
+
 def wait_for_app(page: Any, timeout_ms: float = 60_000) -> None:
     """Wait until the Streamlit script has finished running in the page."""
     page.wait_for_selector(APP_IDLE, timeout=timeout_ms)
