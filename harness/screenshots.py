@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cifar_core.identity import COOKIE_NAME, owner_hash
 from harness.browser import launch_browser, open_app_page, streamlit_server, wait_for_app
 from harness.sample import sample_dir
 
@@ -67,6 +68,10 @@ SCROLL_TO_TOP = """(el) => {
 }"""
 
 
+# The browser key of the student the screenshots show (a fixed, valid, made-up key).
+STUDENT_KEY = "screenshot-students-browser-key0"
+
+
 @dataclass(frozen=True)
 class Trained:
     store_root: Path
@@ -89,7 +94,9 @@ def train_run(store_root: Path) -> Trained:
     store = RunStore(store_root)
     config = TrainConfig(**RUN)
     start = time.monotonic()
-    job = JobManager(1).submit(TrainingJob(config, data, store))
+    job = TrainingJob(config, data, store)
+    job.add_owner(owner_hash(STUDENT_KEY))  # the screenshot's browser is this student's
+    job = JobManager(1).submit(job)
     if not wait_for(job, timeout=TRAIN_TIMEOUT_S):
         raise SystemExit(f"training did not finish in {TRAIN_TIMEOUT_S:.0f} s")
     seconds = time.monotonic() - start
@@ -162,6 +169,9 @@ def take_screenshots(trained: Trained, out: Path) -> tuple[dict[str, Path], tupl
         browser = launch_browser(p)
         try:
             page = browser.new_page(viewport=VIEWPORT)
+            # The student's browser key: the run is theirs, so Train's results list it.
+            cookie = {"name": COOKIE_NAME, "value": STUDENT_KEY, "url": base_url}
+            page.context.add_cookies([cookie])
             open_app_page(page, base_url, "train", "Train")
             page.add_style_tag(content=HIDE_TOP_BAR)
             heading = page.get_by_role("heading", name="Why did it get that wrong?")

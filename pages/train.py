@@ -117,6 +117,8 @@ def live_panel(poll_seconds: float | None = None) -> None:
         st.rerun(scope="app")
     if snap.is_final:
         message = run_views.STATUS_TEXT.get(snap.status, snap.status)
+        if manager.stopped_by_teacher(monitor_id=snap.monitor_id):
+            message = run_views.TEACHER_TEXT.get(snap.status, message)
         if snap.status == "failed":
             st.error(f"Training failed: {snap.message}")
         else:

@@ -166,6 +166,9 @@ def test_the_teacher_cancels_a_queued_run_and_stops_a_watched_one_for_everyone(
         assert not student.exception, student.exception
         infos = [i.value for i in student.info]
         assert any(i.startswith(TEACHER_STOP_NOTE) for i in infos), infos
+        # The live panel's own last line says who stopped it, not "Stopped early".
+        assert any(i.startswith("Stopped by the teacher — everything") for i in infos), infos
+        assert not any(i.startswith("Stopped early") for i in infos), infos
     saved = RunStore(runs).load(job.run_id).status["message"]
     assert saved.startswith(TEACHER_STOP_NOTE)
 

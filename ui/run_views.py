@@ -53,6 +53,11 @@ STATUS_TEXT = {
     FAILED: "Failed.",
     CANCELLED: "Cancelled before it started — nothing was trained.",
 }
+# The final line of a run the teacher stopped (or cancelled before it started).
+TEACHER_TEXT = {
+    STOPPED: "Stopped by the teacher — everything learned up to the stop is kept and saved.",
+    CANCELLED: "Cancelled by the teacher before it started — nothing was trained.",
+}
 
 
 def duration(seconds: float | None) -> str:
