@@ -51,11 +51,15 @@ from pathlib import Path
 import numpy as np
 
 from cifar_core.data import Cifar10, load_local, shared_data
+from cifar_core.identity import owner_hash
 from cifar_core.runs import MODEL_FILE, Run, RunStore
 from harness.fullsize import fullsize_dir
 from harness.measure import peak_rss_mb, spread
 from harness.sample import REPO, sample_dir
 
+STUDENT_KEY = (
+    "bench-explain-student-browserk00"  # a made-up valid browser key: the runs are this student's
+)
 PAGE = "pages/train.py"
 KEY = "result_mx"  # the explorer's keys on Train's results (ui/run_views.show_run key="result")
 
@@ -119,7 +123,9 @@ def train(config_kw: dict, data: Cifar10, store: RunStore) -> Run:
 
     config = TrainConfig(**config_kw)
     start = time.perf_counter()
-    job = JobManager(1).submit(TrainingJob(config, data, store))
+    job = TrainingJob(config, data, store)
+    job.add_owner(owner_hash(STUDENT_KEY))  # the page's session is this student's
+    job = JobManager(1).submit(job)
     assert wait_for(job, 900), "the run did not finish in 15 minutes"
     snap = job.monitor.snapshot()
     assert snap.status == "finished", snap.message
@@ -211,6 +217,7 @@ def _open_train_page(timeout: float = 300):
 
     with _bare():
         at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout)
+    at.session_state["session_owner"] = STUDENT_KEY  # whose runs the page lists
     at.run()
     _check(at, "home page")
     at.switch_page(PAGE)
