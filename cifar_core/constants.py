@@ -321,3 +321,24 @@ PASSCODE_MAX_LOCK_SECONDS = 300.0
 CLASS_VIEW_SECONDS = 2.0
 # Jobs the teacher stopped, remembered so their students' pages can say so (a class's worth).
 TEACHER_STOPS_KEPT = 256
+
+# --- The class together (class_results.py, ui/class_results.py) -----------------------------------
+
+# The class-together chart is read off a projector at 1280×720 from the back of the room: axis
+# labels, legend and titles at least 14 px (Vega's defaults are 10–11), the chart's title larger,
+# and tall enough that 30 thin lines and their band stay apart.
+PROJECTOR_LABEL_PX = 14
+PROJECTOR_TITLE_PX = 16
+PROJECTOR_CHART_TITLE_PX = 18
+CLASS_CHART_HEIGHT = 400
+# How often the section looks for new runs of the class (it is cheap: a cached list and one
+# stat per run; charts are rebuilt only when a run changed).
+CLASS_TOGETHER_SECONDS = 10.0
+
+# --- Lesson settings (lesson.py, ui/lesson_settings.py) --------------------------------------------
+
+# The teacher's saved lesson settings (runs/lesson.json) are a few hundred bytes; a file larger
+# than this is not a lesson and is not read.
+LESSON_FILE_MAX_BYTES = 64 * 1024
+# The seed control's range (a 32-bit seed, as the Train form's number input allows).
+SEED_MAX = 2**31 - 1
