@@ -53,17 +53,30 @@ class LimitError(ValueError):
     """A training request is over one of the server's limits; the message says which and why."""
 
 
-def _env_number(setting: settings.Setting, default: float) -> float:
-    raw, name = settings.raw(setting), setting.name
-    if not raw:
-        return default
+def positive_number(raw: object, name: str) -> float:
+    """A limit's value: a number above 0, from the environment's text or a teacher's form.
+
+    Args:
+        raw: the value as given (text or a number).
+        name: what to call it in the message.
+
+    Raises:
+        ValueError: naming `name` and the value when it is not a number above 0.
+    """
+    if isinstance(raw, bool):  # JSON's true is no number of images
+        raise ValueError(f"{name} must be a number, got {raw!r}.")
     try:
-        value = float(raw)
-    except ValueError as exc:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be a number, got {raw!r}.") from exc
-    if value <= 0:
+    if not value > 0 or value == float("inf"):  # NaN and infinity are no limits either
         raise ValueError(f"{name} must be above 0, got {raw!r}.")
     return value
+
+
+def _env_number(setting: settings.Setting, default: float) -> float:
+    raw = settings.raw(setting)
+    return positive_number(raw, setting.name) if raw else default
 
 
 def training_slots() -> tuple[int, str]:
@@ -116,6 +129,17 @@ class Limits:
             max_queue=int(_env_number(settings.MAX_QUEUE, C.DEFAULT_MAX_QUEUE)),
         )
 
+    @classmethod
+    def checked(
+        cls, max_image_epochs: object, max_run_minutes: object, max_queue: object
+    ) -> Limits:
+        """Limits from a teacher's values, by the environment's rules; ValueError names a bad one."""
+        return cls(
+            max_image_epochs=int(positive_number(max_image_epochs, settings.MAX_IMAGE_EPOCHS.name)),
+            max_run_minutes=positive_number(max_run_minutes, settings.MAX_RUN_MINUTES.name),
+            max_queue=int(positive_number(max_queue, settings.MAX_QUEUE.name)),
+        )
+
     def check_config(self, config: TrainConfig) -> str | None:
         """Why this config is over the per-run budget, with what to change; None if it fits."""
         work = config.train_size * config.epochs
@@ -164,13 +188,32 @@ def load_preset(value: str | None = None) -> dict:
         preset = json.loads(value)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{source} is not valid JSON: {exc}") from exc
+    return check_preset(preset, source)
+
+
+def check_preset(preset: object, source: str = "CIFAR_PRESET") -> dict:
+    """A preset's fields, checked as CIFAR_PRESET's are (the one check of a preset).
+
+    Args:
+        preset: the parsed preset (untrusted: anything JSON can hold).
+        source: where it came from, for the message.
+
+    Returns:
+        The preset as a dict of TrainConfig fields.
+
+    Raises:
+        ValueError: naming what is wrong with it.
+    """
     if not isinstance(preset, dict):
         raise ValueError(f"{source} must be a JSON object of Train settings.")
     unknown = set(preset) - set(TrainConfig().to_dict())
     if unknown:
-        raise ValueError(f"{source} has unknown settings: {', '.join(sorted(unknown))}.")
-    TrainConfig(**preset)  # raises a clear ValueError for a bad value
-    return preset
+        raise ValueError(f"{source} has unknown settings: {', '.join(sorted(map(str, unknown)))}.")
+    try:
+        TrainConfig(**preset)  # raises a clear ValueError for a bad value
+    except TypeError as exc:  # a value of the wrong kind (a list for a number, …)
+        raise ValueError(f"{source} has a value of the wrong kind: {exc}") from exc
+    return dict(preset)
 
 
 def preset_or_defaults(value: str | None = None) -> tuple[dict, bool]:

@@ -15,6 +15,7 @@ from cifar_core import constants as C
 from cifar_core.constants import KEEP_FINISHED as KEEP_FINISHED
 from cifar_core.data import Cifar10
 from cifar_core.identity import owner_hash, valid_key
+from cifar_core.lesson import shared_lesson
 from cifar_core.runs import RunStore
 from cifar_core.runs.disk import RunBudget
 from cifar_core.training import TrainConfig, TrainingJob, precision
@@ -60,7 +61,8 @@ class JobManager:
     ) -> None:
         limit_malloc_arenas()  # before any training thread allocates: less RSS per run
         self.max_concurrent = max(1, int(max_concurrent))
-        self.limits = limits or Limits()
+        fixed = limits or Limits()
+        self._limits: Callable[[], Limits] = lambda: fixed
         self.setting_problem = ""  # a bad limit setting, for the pages to show
         self._cond = threading.Condition()
         self._waiting: list[TrainingJob] = []
@@ -71,6 +73,19 @@ class JobManager:
         self._speed: dict[str, float] = {}
         self.presence = Presence(clock)  # sessions whose live view polled a job lately
         self._teacher_stops = TeacherStops()  # so the watchers' pages can say who stopped it
+
+    @property
+    def limits(self) -> Limits:
+        """The per-run limits in force now (the live source's value when following one)."""
+        return self._limits()
+
+    @limits.setter
+    def limits(self, value: Limits) -> None:
+        self._limits = lambda: value
+
+    def follow_limits(self, source: Callable[[], Limits]) -> None:
+        """Read the limits from `source` at every check (the teacher's live lesson settings)."""
+        self._limits = source
 
     # --- starting, sharing and watching ---
 
@@ -107,8 +122,9 @@ class JobManager:
             LimitError: a config is over the per-run budget, the owner already has a request
                 queued or running, or the queue is full. Nothing is started then.
         """
+        limits = self.limits  # one reading for the whole request (the teacher may change them)
         for config in configs:
-            problem = self.limits.check_config(config)
+            problem = limits.check_config(config)
             if problem:
                 raise LimitError(problem)
         # Same settings, same data, same run store: the same run (tests use several stores).
@@ -118,7 +134,7 @@ class JobManager:
             reuse = self._sharing.joinable(keys)
             self._sharing.check_owner(owner, reuse)
             new = [k for k in dict.fromkeys(keys) if k not in reuse]
-            if new and len(self._waiting) + len(new) > self.limits.max_queue:
+            if new and len(self._waiting) + len(new) > limits.max_queue:
                 raise LimitError(
                     f"The queue is full ({len(self._waiting)} runs are waiting for the "
                     f"{self.max_concurrent} training slot(s)). Try again in a few minutes, or "
@@ -131,9 +147,7 @@ class JobManager:
                 elif key in started:
                     job, attached = started[key], True
                 else:
-                    job = TrainingJob(
-                        config, data, store, time_limit_s=self.limits.max_run_minutes * 60
-                    )
+                    job = TrainingJob(config, data, store, time_limit_s=limits.max_run_minutes * 60)
                     attached = False
                     started[key] = job
                     self._enqueue_locked(job)  # counted in the queue before the lock drops
@@ -386,6 +400,8 @@ def shared_manager() -> JobManager:
             problem = " ".join(note for note in notes if note)
             _shared_manager = JobManager(slots, limits)
             _shared_manager.setting_problem = problem
+            # The teacher's lesson settings, when set, replace the environment's limits live.
+            _shared_manager.follow_limits(lambda: shared_lesson().limits())
         return _shared_manager
 
 

@@ -1,0 +1,214 @@
+"""Lesson settings (cifar_core.lesson): checked like the environment's settings, saved and read
+back untrusted, counted in versions, followed live by the job queue; lesson links."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+import pytest
+
+import cifar_core.training.queue as J
+from cifar_core import constants as C
+from cifar_core import lesson as LS
+from cifar_core.training import TrainConfig
+from cifar_core.training.limits import LimitError, Limits
+from cifar_core.training.queue import JobManager
+
+LIMITS = {"max_image_epochs": 6000, "max_run_minutes": 2.5, "max_queue": 4}
+PRESET = {"model": "shallow", "train_size": 2000, "epochs": 3}
+
+
+@pytest.fixture()
+def env(monkeypatch, tmp_path):
+    for name in (
+        "CIFAR_PRESET",
+        "CIFAR_MAX_IMAGE_EPOCHS",
+        "CIFAR_MAX_RUN_MINUTES",
+        "CIFAR_MAX_QUEUE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CIFAR_RUNS_DIR", str(tmp_path))
+    return monkeypatch
+
+
+# --- checked like the environment's settings ---
+
+
+@pytest.mark.parametrize(
+    ("preset", "limits", "locked", "hidden", "says"),
+    [
+        ({"epochs": 0}, LIMITS, [], [], "Epochs must be"),
+        ({"colour": "red"}, LIMITS, [], [], "unknown settings: colour"),
+        ([1, 2], LIMITS, [], [], "must be a JSON object"),
+        ({"epochs": [3]}, LIMITS, [], [], "The class preset"),
+        (PRESET, {**LIMITS, "max_queue": 0}, [], [], "CIFAR_MAX_QUEUE must be above 0"),
+        (PRESET, {**LIMITS, "max_run_minutes": "soon"}, [], [], "must be a number"),
+        (PRESET, {**LIMITS, "max_image_epochs": True}, [], [], "must be a number"),
+        (PRESET, {"max_queue": 3}, [], [], "lack max_image_epochs"),
+        (PRESET, LIMITS, ["wings"], [], "Unknown locked controls: wings"),
+        (PRESET, LIMITS, "epochs", [], "must be a list"),
+        (PRESET, LIMITS, ["epochs"], ["epochs"], "either locked or hidden"),
+    ],
+)
+def test_a_bad_lesson_is_refused_with_its_reason(preset, limits, locked, hidden, says):
+    with pytest.raises(ValueError, match=says):
+        LS.make_lesson(preset, limits, locked, hidden)
+
+
+def test_the_environment_is_the_start(env, tmp_path):
+    env.setenv("CIFAR_PRESET", json.dumps(PRESET))
+    env.setenv("CIFAR_MAX_QUEUE", "3")
+    lesson = LS.LessonSettings(tmp_path).current()
+    assert lesson.preset == PRESET and lesson.limits == Limits(max_queue=3)
+    assert not lesson.by_teacher and lesson.version == 0
+    assert lesson.state("epochs") == LS.OPEN
+
+
+# --- applied live, saved, read back, reset ---
+
+
+def test_apply_saves_and_a_restart_reads_it_back(env, tmp_path):
+    lessons = LS.LessonSettings(tmp_path)
+    assert lessons.apply(PRESET, LIMITS, ["epochs"], ["seed"]) == ""
+    now = lessons.current()
+    assert now.version == 1 and now.by_teacher
+    assert now.state("epochs") == LS.LOCKED and now.state("seed") == LS.HIDDEN
+    assert not list(tmp_path.glob(".lesson-*"))  # the atomic write left no temporary file
+    again = LS.LessonSettings(tmp_path).current()  # a restart
+    assert (again.preset, again.limits) == (PRESET, Limits(6000, 2.5, 4))
+    assert (again.locked, again.hidden) == ({"epochs"}, {"seed"})
+    lessons.reset()
+    assert lessons.version == 2 and not (tmp_path / LS.LESSON_FILE).exists()
+    assert not lessons.current().by_teacher and lessons.current().preset == {}
+
+
+def test_a_refused_change_changes_nothing(env, tmp_path):
+    lessons = LS.LessonSettings(tmp_path)
+    lessons.apply(PRESET, LIMITS)
+    with pytest.raises(ValueError):
+        lessons.apply({"epochs": 99}, LIMITS)
+    assert lessons.version == 1 and lessons.current().preset == PRESET
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        "[1, 2]",
+        json.dumps({"preset": {"epochs": -1}, "limits": LIMITS}),
+        json.dumps({"preset": PRESET, "limits": LIMITS, "locked": ["rm -rf"]}),
+        json.dumps({"preset": PRESET}),
+        "x" * (C.LESSON_FILE_MAX_BYTES + 1),
+        b"\xff\xfe".decode("latin-1"),
+    ],
+)
+def test_a_bad_lesson_file_is_logged_and_the_server_settings_apply(env, tmp_path, caplog, content):
+    (tmp_path / LS.LESSON_FILE).write_text(content)
+    with caplog.at_level(logging.WARNING, logger="cifar_core.lesson"):
+        lesson = LS.LessonSettings(tmp_path).current()
+    assert not lesson.by_teacher and lesson.preset == {} and lesson.limits == Limits()
+    assert "Lesson settings in" in caplog.text
+
+
+def test_changes_from_many_threads_leave_a_whole_lesson(env, tmp_path):
+    lessons = LS.LessonSettings(tmp_path)
+    threads = [
+        threading.Thread(target=lessons.apply, args=({"epochs": n}, LIMITS)) for n in range(1, 9)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert lessons.version == 8
+    saved = LS.LessonSettings(tmp_path).current()
+    assert saved.preset == lessons.current().preset
+
+
+# --- the job queue follows the live limits ---
+
+
+def test_the_job_manager_follows_the_teachers_limits(env, tmp_path):
+    lessons = LS.LessonSettings(tmp_path)
+    manager = JobManager(1)
+    manager.follow_limits(lessons.limits)
+    config = TrainConfig(train_size=2000, epochs=5)
+    assert manager.limits.check_config(config) is None
+    lessons.apply(PRESET, {**LIMITS, "max_image_epochs": 5000})
+    assert manager.limits == Limits(5000, 2.5, 4)
+    with pytest.raises(LimitError, match="allows 5,000 per run"):
+        manager.start_request([config], data=None, store=None)  # refused before any data
+    lessons.reset()
+    assert manager.limits == Limits()
+
+
+def test_the_shared_manager_reads_the_shared_lesson(env, tmp_path):
+    env.setattr(J, "_shared_manager", None)
+    manager = J.shared_manager()
+    assert manager.limits == Limits()
+    LS.shared_lesson().apply(PRESET, LIMITS)
+    assert manager.limits == Limits(6000, 2.5, 4)
+    assert LS.shared_lesson(tmp_path) is LS.shared_lesson()
+    LS.shared_lesson().reset()
+
+
+# --- lesson links ---
+
+
+def test_a_link_with_good_values():
+    values, problems = LS.parse_link(
+        {
+            "model": "shallow",
+            "epochs": "3",
+            "train_size": "2000",
+            "learning_rate": "0.003",
+            "batch_size": "64",
+            "optimizer": "adam",
+            "seed": "7",
+            "colour": "red",
+        },
+        5000,
+    )
+    assert problems == {}
+    assert values == {
+        "model": "shallow",
+        "epochs": 3,
+        "train_size": 2000,
+        "learning_rate": 0.003,
+        "batch_size": 64,
+        "optimizer": "adam",
+        "seed": 7,
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "says"),
+    [
+        ("model", "huge", "one of shallow, deep"),
+        ("epochs", "0", "a whole number from 1 to 50"),
+        ("epochs", "3.5", "a whole number from 1 to 50"),
+        ("train_size", "6000", "from 100 to 5000 in steps of 100"),
+        ("train_size", "150", "in steps of 100"),
+        ("batch_size", "100", "one of 32, 64"),
+        ("learning_rate", "abc", "one of 0.0001"),
+        ("optimizer", "<script>", "one of rmsprop"),
+        ("seed", "-1", "from 0 to 2147483647"),
+    ],
+)
+def test_each_bad_link_value_is_named_with_what_is_allowed(name, raw, says):
+    values, problems = LS.parse_link(
+        {name: raw, "epochs" if name != "epochs" else "seed": "2"}, 5000
+    )
+    assert name not in values and len(values) == 1
+    assert list(problems) == [name]
+    assert f"{name}=" in problems[name] and says in problems[name]
+
+
+def test_the_link_carries_the_presets_form_fields():
+    lesson = LS.make_lesson({**PRESET, "val_split": 0.1}, LIMITS)
+    assert LS.link_query(lesson) == "model=shallow&train_size=2000&epochs=3"
+    values, problems = LS.parse_link(
+        dict(p.split("=") for p in LS.link_query(lesson).split("&")), 5000
+    )
+    assert values == PRESET and not problems
