@@ -10,6 +10,7 @@ import streamlit as st
 from cifar_core import classroom, passcode
 from cifar_core import constants as C
 from cifar_core.runs.disk import RunBudget
+from ui.class_results import class_together
 from ui.common import get_manager, get_store
 from ui.compat import require_app_navigation
 from ui.run_views import duration
@@ -174,6 +175,7 @@ def class_view() -> None:
 
 
 class_view()
+class_together(store, manager.active_run_ids())
 
 st.subheader("Run store")
 budget = RunBudget.from_env()
