@@ -13,6 +13,7 @@ from cifar_core.runs.disk import RunBudget
 from ui.class_results import class_together
 from ui.common import get_manager, get_store
 from ui.compat import require_app_navigation
+from ui.lesson_settings import lesson_settings_ui
 from ui.run_views import duration
 
 require_app_navigation()
@@ -176,6 +177,7 @@ def class_view() -> None:
 
 class_view()
 class_together(store, manager.active_run_ids())
+lesson_settings_ui()
 
 st.subheader("Run store")
 budget = RunBudget.from_env()

@@ -16,14 +16,15 @@ import streamlit as st
 
 from cifar_core import constants as C
 from cifar_core.augmentation.params import AugmentParams
+from cifar_core.lesson import HIDDEN, LOCKED, OPEN, parse_link, shared_lesson
 from cifar_core.training import TrainConfig
+from cifar_core.training.limits import STUDENT_PRESET_NOTE
 from ui.common import (
     AUGMENT_KEY,
     available_steps,
     keep_widget_values,
     nearest,
     save_widget_values,
-    teacher_preset,
 )
 
 
@@ -68,79 +69,156 @@ SVD_FORM = FormKeys(
 )
 
 
+TEACHER_CAPTION = "🔒 Set by your teacher."
+
+
 def train_form(keys: FormKeys, n_available: int) -> list[TrainConfig]:
     """Draw the controls; the chosen configs (one per network), or [] with a form error shown.
+
+    The teacher's lesson settings are read on every run (they change while the server runs):
+    a locked control is shown disabled at the preset's value, a hidden one is left out and
+    the preset's value applies. A lesson link fills the open controls on the form's first
+    visit in this session.
 
     Args:
         keys: the page's widget keys (TRAIN_FORM or SVD_FORM).
         n_available: training images in the data set (the size slider's maximum).
     """
-    preset = teacher_preset()
-    if preset:
+    lesson = shared_lesson().current()
+    if not lesson.preset_ok:
+        st.warning(STUDENT_PRESET_NOTE, icon="⚙️")
+    preset = dict(lesson.preset)
+    if preset or lesson.locked or lesson.hidden:
         st.info(
             "Your teacher set the starting values of these settings for this class.", icon="🧑‍🏫"
         )
-    d = {**TrainConfig().to_dict(), **preset}
-    augmentation, source = augment_source(preset)
-    first_visit = {
-        keys.size: min(int(d["train_size"]), n_available),
-        keys.epochs: int(d["epochs"]),
-        keys.batch: nearest(C.BATCH_SIZES, d["batch_size"]),
-        keys.optimizer: d["optimizer"],
-        keys.lr: nearest(C.LEARNING_RATES, d["learning_rate"]),
-        keys.seed: int(d["seed"]),
+    d = lesson.values()
+    augmentation, source = augment_source(preset, lesson.state("augment") != OPEN)
+    widget = widget_keys(keys)
+    preset_values = {
+        "train_size": min(int(d["train_size"]), n_available),
+        "epochs": int(d["epochs"]),
+        "batch_size": nearest(C.BATCH_SIZES, d["batch_size"]),
+        "optimizer": d["optimizer"],
+        "learning_rate": nearest(C.LEARNING_RATES, d["learning_rate"]),
+        "seed": int(d["seed"]),
+        "model": d["model"],
         # A teacher's augmentation is on from the start; the lab's as the page prefers.
-        keys.augment: keys.augment_on or bool(preset.get("augment")),
+        "augment": bool(preset.get("augment"))
+        if lesson.state("augment") != OPEN
+        else keys.augment_on or bool(preset.get("augment")),
     }
-    if keys.model:
-        first_visit[keys.model] = d["model"]
+    link = link_values(keys, n_available)
+    first_visit = {
+        widget[name]: link.get(name, value)
+        for name, value in preset_values.items()
+        if widget.get(name) and lesson.state(name) != HIDDEN
+    }
     keep_widget_values(keys.settings, first_visit)
+    for name in lesson.locked:  # a value kept from before the lock never wins over it
+        if widget.get(name):
+            st.session_state[widget[name]] = preset_values[name]
+
+    def control(name: str, column, draw):
+        """One control as the lesson says: open, locked (disabled + caption) or hidden."""
+        state = lesson.state(name)
+        if state == HIDDEN:
+            return preset_values[name]
+        value = draw(column, state == LOCKED)
+        if state == LOCKED:
+            column.caption(TEACHER_CAPTION)
+        return value
+
     left, right = st.columns(2)
     models = list(C.MODEL_NAMES)
     if keys.model:
         models = [
-            left.radio(
-                "Network",
-                C.MODEL_NAMES,
-                format_func=C.MODEL_LABELS.get,
-                horizontal=True,
-                key=keys.model,
+            control(
+                "model",
+                left,
+                lambda c, off: c.radio(
+                    "Network",
+                    C.MODEL_NAMES,
+                    format_func=C.MODEL_LABELS.get,
+                    horizontal=True,
+                    key=keys.model,
+                    disabled=off,
+                ),
             )
         ]
     held_out = f"{float(d['val_split']):.0%}"
     shared = {
         "train_size": int(
-            left.slider(
-                f"Training images ({held_out} of them are held out for validation)",
-                min_value=C.TRAIN_SIZE_MIN,
-                max_value=n_available,
-                step=C.TRAIN_SIZE_STEP,
-                key=keys.size,
+            control(
+                "train_size",
+                left,
+                lambda c, off: c.slider(
+                    f"Training images ({held_out} of them are held out for validation)",
+                    min_value=C.TRAIN_SIZE_MIN,
+                    max_value=n_available,
+                    step=C.TRAIN_SIZE_STEP,
+                    key=keys.size,
+                    disabled=off,
+                ),
             )
         ),
         "epochs": int(
-            left.slider(
-                "Epochs (passes over the training images)",
-                C.EPOCHS_MIN,
-                C.EPOCHS_MAX,
-                key=keys.epochs,
+            control(
+                "epochs",
+                left,
+                lambda c, off: c.slider(
+                    "Epochs (passes over the training images)",
+                    C.EPOCHS_MIN,
+                    C.EPOCHS_MAX,
+                    key=keys.epochs,
+                    disabled=off,
+                ),
             )
         ),
-        "batch_size": int(right.select_slider("Batch size", C.BATCH_SIZES, key=keys.batch)),
-        "optimizer": right.selectbox(
-            "Optimizer", C.OPTIMIZERS, format_func=C.OPTIMIZER_LABELS.get, key=keys.optimizer
+        "batch_size": int(
+            control(
+                "batch_size",
+                right,
+                lambda c, off: c.select_slider(
+                    "Batch size", C.BATCH_SIZES, key=keys.batch, disabled=off
+                ),
+            )
         ),
-        "learning_rate": float(right.select_slider("Learning rate", C.LEARNING_RATES, key=keys.lr)),
+        "optimizer": control(
+            "optimizer",
+            right,
+            lambda c, off: c.selectbox(
+                "Optimizer",
+                C.OPTIMIZERS,
+                format_func=C.OPTIMIZER_LABELS.get,
+                key=keys.optimizer,
+                disabled=off,
+            ),
+        ),
+        "learning_rate": float(
+            control(
+                "learning_rate",
+                right,
+                lambda c, off: c.select_slider(
+                    "Learning rate", C.LEARNING_RATES, key=keys.lr, disabled=off
+                ),
+            )
+        ),
         "seed": int(
-            right.number_input(
-                "Seed (same seed + same settings → same result)",
-                min_value=0,
-                max_value=2**31 - 1,
-                key=keys.seed,
+            control(
+                "seed",
+                right,
+                lambda c, off: c.number_input(
+                    "Seed (same seed + same settings → same result)",
+                    min_value=0,
+                    max_value=C.SEED_MAX,
+                    key=keys.seed,
+                    disabled=off,
+                ),
             )
         ),
         "val_split": float(d["val_split"]),
-        "augment": augmentation_ui(keys, augmentation, source),
+        "augment": augmentation_ui(keys, augmentation, source, lesson.state("augment")),
     }
     save_widget_values(keys.settings, first_visit)
     try:
@@ -150,9 +228,41 @@ def train_form(keys: FormKeys, n_available: int) -> list[TrainConfig]:
         return []
 
 
-def augment_source(preset: dict) -> tuple[dict | None, str]:
-    """The augmentation on offer: the lab's hand-over, else the teacher's preset; and whose."""
-    lab = st.session_state.get(AUGMENT_KEY)
+def widget_keys(keys: FormKeys) -> dict[str, str | None]:
+    """Each control's widget key on this form, by its TrainConfig field (lesson.CONTROLS)."""
+    return {
+        "model": keys.model,
+        "train_size": keys.size,
+        "epochs": keys.epochs,
+        "batch_size": keys.batch,
+        "optimizer": keys.optimizer,
+        "learning_rate": keys.lr,
+        "seed": keys.seed,
+        "augment": keys.augment,
+    }
+
+
+# A lesson link (`/train?model=deep&epochs=3`) fills the form on its first visit in a session;
+# each bad value gets one message (shown while the link's value is in the address) and the
+# usual value.
+def link_values(keys: FormKeys, n_available: int) -> dict:
+    seen = f"{keys.settings}_link"
+    values = {}
+    if seen not in st.session_state:
+        values, problems = parse_link(st.query_params.to_dict(), n_available)
+        st.session_state[seen] = problems
+    for name, problem in st.session_state[seen].items():
+        if name in st.query_params:
+            st.warning(problem, icon="🔗")
+    return values
+
+
+def augment_source(preset: dict, teacher_only: bool = False) -> tuple[dict | None, str]:
+    """The augmentation on offer: the lab's hand-over, else the teacher's preset; and whose.
+
+    When the teacher locked or hid the control, only the preset's augmentation applies.
+    """
+    lab = None if teacher_only else st.session_state.get(AUGMENT_KEY)
     if lab:
         return dict(lab), "the Augmentation lab"
     if preset.get("augment"):
@@ -160,8 +270,19 @@ def augment_source(preset: dict) -> tuple[dict | None, str]:
     return None, ""
 
 
-def augmentation_ui(keys: FormKeys, settings: dict | None, source: str) -> AugmentParams | None:
-    """The augmentation toggle (or a link to the lab when there is nothing to apply)."""
+def augmentation_ui(
+    keys: FormKeys, settings: dict | None, source: str, state: str = OPEN
+) -> AugmentParams | None:
+    """The augmentation toggle (or a link to the lab when there is nothing to apply).
+
+    Hidden by the teacher: the preset's augmentation, nothing shown; locked: the toggle
+    disabled at the preset's choice.
+    """
+    if state == HIDDEN:
+        return AugmentParams.from_dict(settings) if settings else None
+    if not settings and state == LOCKED:
+        st.caption(f"Augmentation: off. {TEACHER_CAPTION}")
+        return None
     if not settings:
         lab = next((s for s in available_steps() if s.url_path == "augmentation_lab"), None)
         if lab:
@@ -181,8 +302,12 @@ def augmentation_ui(keys: FormKeys, settings: dict | None, source: str) -> Augme
         )
         return None
     use = st.toggle(
-        f"Augment the training images with the settings from {source}", key=keys.augment
+        f"Augment the training images with the settings from {source}",
+        key=keys.augment,
+        disabled=state == LOCKED,
     )
+    if state == LOCKED:
+        st.caption(TEACHER_CAPTION)
     changed = ", ".join(
         f"{k}={v}" for k, v in params.to_dict().items() if v not in (0, 0.0, False, None)
     )

@@ -1,0 +1,143 @@
+"""Lesson settings in AppTest: the teacher changes them on the teacher page, a new student's
+Train page follows at once (locked and hidden controls); lesson links with good and bad values."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import cifar_core.training.queue as jobs_module
+from cifar_core.lesson import shared_lesson
+from cifar_core.training.queue import JobManager
+from tests.conftest import REPO, TEST_OWNER_KEY, open_app
+
+PASSCODE = "lesson test passcode"
+TEACHER, TRAIN, SVD = "pages/teacher.py", "pages/train.py", "pages/shallow_vs_deep.py"
+LIMITS = {"max_image_epochs": 50_000, "max_run_minutes": 10, "max_queue": 8}
+
+
+@pytest.fixture()
+def lesson_env(app_env, monkeypatch):
+    monkeypatch.setenv("CIFAR_TEACHER_PASSCODE", PASSCODE)
+    monkeypatch.delenv("CIFAR_PRESET", raising=False)
+    manager = JobManager(1)
+    manager.follow_limits(lambda: shared_lesson().limits())
+    monkeypatch.setattr(jobs_module, "_shared_manager", manager)
+    return app_env, manager
+
+
+def teacher() -> AppTest:
+    at = open_app(TEACHER)
+    at.text_input(key="teacher_passcode").set_value(PASSCODE)
+    at.button[0].click()  # the form's Unlock
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def apply_button(at: AppTest):
+    return next(b for b in at.button if b.label == "Apply")
+
+
+def test_the_teacher_locks_epochs_and_a_new_student_sees_it(lesson_env):
+    _, manager = lesson_env
+    early = open_app(TRAIN)  # a student who was here before the lock and moved the slider
+    early.slider(key="train_epochs").set_value(12).run()
+    at = teacher()
+    at.slider(key="lesson_epochs").set_value(3)
+    at.radio(key="lesson_model").set_value("shallow")
+    at.number_input(key="lesson_max_queue").set_value(2)
+    at.multiselect(key="lesson_locked").set_value(["epochs"])
+    apply_button(at).click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Applied" in s.value for s in at.success)
+    table = at.dataframe[-1].value
+    assert table.loc[table["Control"] == "Epochs", "For students"].item().startswith("locked")
+    assert "/train?model=shallow" in at.code[-1].value and "epochs=3" in at.code[-1].value
+    assert manager.limits.max_queue == 2  # the queue follows at once
+    assert at.slider(key="lesson_epochs").value == 3  # the form shows what is in force
+
+    student = open_app(TRAIN)  # a new session: the new default, disabled
+    assert not student.exception, student.exception
+    assert student.slider(key="train_epochs").value == 3
+    assert student.slider(key="train_epochs").disabled
+    assert student.radio(key="train_model").value == "shallow"
+    assert not student.radio(key="train_model").disabled
+    assert any("Set by your teacher" in c.value for c in student.caption)
+
+    early.run()  # the value kept from before the lock does not win over it
+    assert early.slider(key="train_epochs").value == 3 and early.slider(key="train_epochs").disabled
+
+    pair = open_app(SVD)  # Shallow vs deep gets it through the same form
+    assert pair.slider(key="svd_epochs").value == 3 and pair.slider(key="svd_epochs").disabled
+
+    at.button(key="lesson_reset").click()
+    at.run()
+    assert not at.exception, at.exception
+    again = open_app(TRAIN)
+    assert (
+        again.slider(key="train_epochs").value == 5
+        and not again.slider(key="train_epochs").disabled
+    )
+
+
+def test_a_refused_change_is_said_on_the_teacher_page(lesson_env):
+    at = teacher()
+    at.multiselect(key="lesson_locked").set_value(["seed"])
+    at.multiselect(key="lesson_hidden").set_value(["seed"])
+    apply_button(at).click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Not applied" in e.value and "either locked or hidden" in e.value for e in at.error)
+    assert shared_lesson().version == 0
+
+
+def test_a_hidden_control_is_left_out_and_its_preset_value_applies(lesson_env):
+    shared_lesson().apply({"seed": 7, "optimizer": "adam"}, LIMITS, hidden=["seed", "optimizer"])
+    student = open_app(TRAIN)
+    assert not student.exception, student.exception
+    assert not [n for n in student.number_input if n.key == "train_seed"]
+    assert not [s for s in student.selectbox if s.key == "train_optimizer"]
+    assert student.slider(key="train_epochs").value == 5  # the rest as before
+
+
+def open_with_link(page: str, params: dict) -> AppTest:
+    from ui.common import OWNER_KEY
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.session_state[OWNER_KEY] = TEST_OWNER_KEY
+    at.query_params.update(params)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_lesson_link_fills_the_form(lesson_env):
+    at = open_with_link(TRAIN, {"model": "shallow", "epochs": "3", "train_size": "1200", "x": "1"})
+    assert at.radio(key="train_model").value == "shallow"
+    assert at.slider(key="train_epochs").value == 3
+    assert at.slider(key="train_size").value == 1200
+    assert not at.warning
+
+
+def test_bad_link_values_are_named_and_the_defaults_used(lesson_env):
+    at = open_with_link(TRAIN, {"epochs": "500", "optimizer": "magic", "model": "shallow"})
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 2
+    assert any("epochs='500'" in w and "from 1 to 50" in w for w in warnings)
+    assert any("optimizer='magic'" in w and "one of rmsprop, adam, sgd" in w for w in warnings)
+    assert (
+        at.slider(key="train_epochs").value == 5
+        and at.selectbox(key="train_optimizer").value == "rmsprop"
+    )
+    assert at.radio(key="train_model").value == "shallow"  # the good value still applies
+
+
+def test_a_locked_control_wins_over_the_link(lesson_env):
+    shared_lesson().apply({"epochs": 2}, LIMITS, locked=["epochs"])
+    at = open_with_link(TRAIN, {"epochs": "9", "seed": "11"})
+    assert at.slider(key="train_epochs").value == 2 and at.slider(key="train_epochs").disabled
+    assert at.number_input(key="train_seed").value == 11
