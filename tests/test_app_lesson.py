@@ -10,6 +10,7 @@ import cifar_core.training.queue as jobs_module
 from cifar_core.lesson import shared_lesson
 from cifar_core.training.queue import JobManager
 from tests.conftest import REPO, TEST_OWNER_KEY, open_app
+from ui.common import AUGMENT_KEY
 
 PASSCODE = "lesson test passcode"
 TEACHER, TRAIN, SVD = "pages/teacher.py", "pages/train.py", "pages/shallow_vs_deep.py"
@@ -141,3 +142,14 @@ def test_a_locked_control_wins_over_the_link(lesson_env):
     at = open_with_link(TRAIN, {"epochs": "9", "seed": "11"})
     assert at.slider(key="train_epochs").value == 2 and at.slider(key="train_epochs").disabled
     assert at.number_input(key="train_seed").value == 11
+
+
+def test_locked_augmentation_is_the_presets_and_a_labs_hand_over_does_not_win(lesson_env):
+    shared_lesson().apply({"augment": {"rotation_range": 10.0}}, LIMITS, locked=["augment"])
+    at = open_app(TRAIN, session_state={AUGMENT_KEY: {"horizontal_flip": True}})
+    assert not at.exception, at.exception
+    toggle = at.toggle(key="train_augment")
+    assert toggle.value is True and toggle.disabled and "teacher's preset" in toggle.label
+    shared_lesson().apply({}, LIMITS, hidden=["augment"])
+    at.run()
+    assert not [t for t in at.toggle if t.key == "train_augment"]
