@@ -49,3 +49,15 @@ def test_the_teacher_locks_epochs_and_the_students_next_page_follows(tmp_path: P
         # An open control stays open.
         size = student.locator(".st-key-train_size").get_by_role("slider")
         expect(size).to_be_enabled()
+
+        # A lesson link: good values fill the form, a bad one is named, the lock still wins.
+        linked = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        linked.goto(f"{base_url}/train?seed=11&epochs=9&batch_size=100")
+        wait_for_app(linked)
+        expect(linked.get_by_text("The link's batch_size='100' cannot be used")).to_be_visible(
+            timeout=30_000
+        )
+        seed = linked.locator(".st-key-train_seed").locator("input")
+        expect(seed).to_have_value("11")
+        epochs = linked.locator(".st-key-train_epochs").get_by_role("slider")
+        expect(epochs).to_have_attribute("aria-valuetext", "3")
