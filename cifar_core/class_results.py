@@ -345,7 +345,8 @@ def class_curves_chart(
         "series:N",
         title=None,
         scale=alt.Scale(domain=[ONE_RUN, MEDIAN, SPREAD], range=["#7f8c9b", "#d62728", "#1f77b4"]),
-        legend=alt.Legend(orient="bottom"),
+        # Strokes, not dots, in the legend: it names lines and a band.
+        legend=alt.Legend(orient="bottom", symbolType="stroke", symbolOpacity=1),
     )
     fmt = ".1%" if short == "accuracy" else ".3f"
     base = alt.Chart(frame)

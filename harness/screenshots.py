@@ -18,6 +18,17 @@
    Streamlit's floating top bar is hidden in this browser (a style tag, nothing in the app),
    so a heading can sit at the very top of a shot. Same seed, same PNGs, byte for byte.
 
+With `--teacher` it makes docs/teacher.png instead: the Teacher page of a class of four.
+
+1. Trains four tiny real runs of one setting, four seeds, each for its own student (the
+   shallow net on 2,000 images of the sample, 4 epochs: about 20 s each on 2 cores).
+2. Serves the app on them with a teacher passcode (CIFAR_TEACHER_PASSCODE), opens the Teacher
+   page in headless Chromium at 1280×720 (a projector's size), unlocks it and waits for
+   "The class together" to draw its chart.
+3. Saves teacher.png: from the page title through the class view, the class-together chart
+   with its caption, and the leaderboard. The window is made taller for the shot only (the page lays out at
+   1280 wide, as on the projector), so both fit in one picture.
+
 Needs the sample ($CIFAR10_DIR or ../shared/…) and Chromium (see harness/browser.py); takes a
 few minutes on 2 cores, most of it training.
 """
@@ -70,6 +81,18 @@ SCROLL_TO_TOP = """(el) => {
 
 # The browser key of the student the screenshots show (a fixed, valid, made-up key).
 STUDENT_KEY = "screenshot-students-browser-key0"
+
+# --teacher: a class of four, one setting, four seeds, each run its own student's.
+TEACHER_VIEWPORT = {"width": 1280, "height": 720}
+TEACHER_RUN = {"model": "shallow", "train_size": 2_000, "epochs": 4}
+TEACHER_SEEDS = (1, 2, 3, 4)
+TEACHER_PASSCODE = "screenshot-teacher-passcode"  # only this throwaway server's
+TEACHER_SHOT_HEIGHT = 1_900  # the window's height for the shot (its width stays 1280)
+
+
+def class_student_key(seed: int) -> str:
+    """A fixed, valid, made-up browser key per student of the --teacher class."""
+    return f"screenshot-class-student-{seed:02d}-keys"
 
 
 @dataclass(frozen=True)
@@ -225,12 +248,118 @@ def take_screenshots(trained: Trained, out: Path) -> tuple[dict[str, Path], tupl
     return saved, (true_class, pred_class, count), image_no
 
 
+def train_class(store_root: Path) -> list[tuple[int, float]]:
+    """TEACHER_RUN once per seed into `store_root`, one student each; (seed, test accuracy)."""
+    from cifar_core.data import load_local
+    from cifar_core.runs import RunStore
+    from cifar_core.training import TrainConfig, TrainingJob
+    from cifar_core.training.queue import JobManager, wait_for
+
+    data = load_local(sample_dir()).make_read_only()
+    store, manager = RunStore(store_root), JobManager(1)
+    jobs = []
+    for seed in TEACHER_SEEDS:
+        job = TrainingJob(TrainConfig(**TEACHER_RUN, seed=seed), data, store)
+        job.add_owner(owner_hash(class_student_key(seed)))
+        jobs.append(manager.submit(job))
+    for job in jobs:
+        if not wait_for(job, timeout=TRAIN_TIMEOUT_S):
+            raise SystemExit(f"training did not finish in {TRAIN_TIMEOUT_S:.0f} s")
+        snap = job.monitor.snapshot()
+        if snap.status != "finished":
+            raise SystemExit(f"training ended {snap.status}: {snap.message}")
+    return sorted((int(i.config["seed"]), float(i.test_accuracy)) for i in store.list_runs())
+
+
+def take_teacher_screenshot(store_root: Path, out: Path) -> Path:
+    """The Teacher page, unlocked, at 1280 wide: the class view and "The class together"."""
+    from playwright.sync_api import expect, sync_playwright
+
+    env = {
+        "CIFAR10_DIR": str(sample_dir()),
+        "CIFAR_RUNS_DIR": str(store_root),
+        "CIFAR_WARMUP": "0",
+        "CIFAR_TEACHER_PASSCODE": TEACHER_PASSCODE,
+    }
+    path = out / "teacher.png"
+    with streamlit_server(env) as base_url, sync_playwright() as p:
+        browser = launch_browser(p)
+        try:
+            page = browser.new_page(viewport=TEACHER_VIEWPORT)
+            open_app_page(page, base_url, "teacher", "Teacher")
+            page.add_style_tag(content=HIDE_TOP_BAR)
+            page.locator('input[type="password"]').fill(TEACHER_PASSCODE)
+            page.get_by_role("button", name="Unlock").click()
+            expect(page.get_by_text(f"{len(TEACHER_SEEDS)} runs listed")).to_be_visible(
+                timeout=60_000
+            )
+            section = page.get_by_role("heading", name="The class together")
+            expect(section).to_be_visible(timeout=60_000)
+            # The chart, drawn: its accessible label is the caption's "N runs … different seeds".
+            chart = page.locator('[data-testid="stVegaLiteChart"][aria-label*="different seeds"]')
+            expect(chart.locator("svg").first).to_be_visible(timeout=60_000)
+            page.set_viewport_size({**TEACHER_VIEWPORT, "height": TEACHER_SHOT_HEIGHT})
+            wait_for_app(page, timeout_ms=60_000)
+            page.mouse.move(5, TEACHER_SHOT_HEIGHT - 5)  # off the charts: no tooltip
+            page.wait_for_timeout(1_500)  # the chart re-laid out at the new size
+            title = page.get_by_role("heading", name="Teacher", exact=True)
+            title.evaluate(SCROLL_TO_TOP)
+            page.wait_for_timeout(300)
+            # Down to the leaderboard: the table after the word "Leaderboard" (the class view's
+            # is the first one on the page).
+            words = _box(page.get_by_text("Leaderboard", exact=False).first)
+            tables = page.get_by_test_id("stDataFrame")
+            board = next(
+                b
+                for b in (_box(tables.nth(i)) for i in range(tables.count()))
+                if b["y"] > words["y"]
+            )
+            main = page.get_by_test_id("stMainBlockContainer")
+            box = _box(main)
+            inset = main.evaluate("el => parseFloat(getComputedStyle(el).paddingLeft)")
+            x = box["x"] + max(0.0, inset - 2 * PAD)
+            top = max(0.0, _box(title)["y"] - PAD)
+            bottom = min(float(TEACHER_SHOT_HEIGHT), board["y"] + board["height"] + PAD)
+            clip = {
+                "x": x,
+                "y": top,
+                "width": box["width"] - 2 * (x - box["x"]),
+                "height": bottom - top,
+            }
+            page.screenshot(path=path, clip=clip)
+        finally:
+            browser.close()
+    return path
+
+
+def teacher_main(out: Path) -> int:
+    """--teacher: train the class's runs, then shoot the Teacher page."""
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="cifar-screenshots-") as tmp:
+        print(f"training {TEACHER_RUN} with seeds {TEACHER_SEEDS} …", flush=True)
+        results = train_class(Path(tmp) / "runs")
+        for seed, accuracy in results:
+            print(f"seed {seed}: test accuracy {accuracy:.1%}", flush=True)
+        print(f"trained in {time.monotonic() - start:.0f} s", flush=True)
+        path = take_teacher_screenshot(Path(tmp) / "runs", out)
+    print(f"saved {path} ({path.stat().st_size / 1024:.0f} KB)")
+    print(f"done in {time.monotonic() - start:.0f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("docs"), help="folder for the PNGs")
+    parser.add_argument(
+        "--teacher",
+        action="store_true",
+        help="make teacher.png (the Teacher page with a class of four runs) instead",
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("CIFAR_WARMUP", "0")
+    if args.teacher:
+        return teacher_main(args.out)
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="cifar-screenshots-") as tmp:
         print(f"training {RUN} on the sample at {sample_dir()} …", flush=True)
