@@ -176,7 +176,10 @@ def empty_text(kind: str, true_class: int, pred_class: int, names, label: str) -
             f"**{names[pred_class]}**: this cell of its confusion matrix is 0."
         )
     if kind == "right":
-        return f"{label} got **no** test image of class **{names[true_class]}** right."
+        return (
+            f"{label} got **no** test image of class **{names[true_class]}** right: this "
+            "cell of its confusion matrix is 0."
+        )
     return f"{label} made **no** mistake of this kind."
 
 
