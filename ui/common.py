@@ -17,10 +17,8 @@ from cifar_core.runs import PREDICTIONS_FILE, Run, RunInfo, RunStore, RunStoreEr
 from cifar_core.runs.files import STATUS_FILE
 from cifar_core.training import precision, warmup
 from cifar_core.training.limits import (
-    STUDENT_PRESET_NOTE,
     STUDENT_SETTINGS_NOTE,
     LimitError,
-    preset_or_defaults,
     report_setting_problem,
 )
 from cifar_core.training.queue import JobManager, shared_manager
@@ -326,15 +324,3 @@ def save_widget_values(saved_key: str, keys: Iterable[str]) -> None:
 def saved_widget_value(saved_key: str, key: str, default: Any) -> Any:
     """The value a widget had when last drawn (keep_widget_values), else `default`."""
     return st.session_state.get(saved_key, {}).get(key, default)
-
-
-def teacher_preset() -> dict:
-    """The CIFAR_PRESET defaults for the Train page ({} if unset or wrong).
-
-    A wrong preset is logged once for the operator (limits.preset_or_defaults); students
-    get one neutral line.
-    """
-    preset, ok = preset_or_defaults()
-    if not ok:
-        st.warning(STUDENT_PRESET_NOTE, icon="⚙️")
-    return preset
