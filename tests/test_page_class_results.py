@@ -13,6 +13,7 @@ import pytest
 from cifar_core import class_results as CR
 from cifar_core import live_view
 from cifar_core.identity import owner_hash, owner_label
+from cifar_core.lesson import shared_lesson
 from cifar_core.runs import CONFIG_FILE, RunStore
 from tests.conftest import TEST_OWNER_KEY
 from tests.test_class_results import seed_copies
@@ -72,3 +73,19 @@ def test_the_class_together_shows_every_seed_and_a_leaderboard(
     assert not at.exception, at.exception
     assert list(leaderboard(at)["Seed"]) == [5]
     assert RunStore(runs).list_runs()  # the page changed nothing in the store
+
+
+@pytest.mark.slow
+def test_the_section_opens_on_the_class_presets_group(teacher_env, trained_store):  # noqa: F811
+    runs, _ = teacher_env
+    seed_copies(trained_store, runs, {**SEEDS, OTHER: 5})
+    config = json.loads((runs / OTHER / CONFIG_FILE).read_text())
+    (runs / OTHER / CONFIG_FILE).write_text(json.dumps({**config, "epochs": 2}))
+    preset = {k: config[k] for k in ("model", "train_size", "batch_size", "optimizer")}
+    limits = {"max_image_epochs": 10**6, "max_run_minutes": 60, "max_queue": 8}
+    shared_lesson(runs).apply({**preset, "epochs": 2}, limits)  # the teacher's class preset
+
+    at = open_teacher()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="class_together_group").value == CR.group_key({**config, "epochs": 2})
+    assert list(leaderboard(at)["Seed"]) == [5]

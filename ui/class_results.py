@@ -8,22 +8,23 @@ import streamlit as st
 from cifar_core import class_results as CR
 from cifar_core import constants as C
 from cifar_core import live_view
+from cifar_core.lesson import shared_lesson
 from cifar_core.runs import RunStore
 from cifar_core.training.config import TrainConfig
-from cifar_core.training.limits import preset_or_defaults
 
 GROUP_KEY = "class_together_group"  # the chosen group (its group_key)
 METRIC_KEY = "class_together_metric"
 
 
-# The settings everyone trains with unless they change them: the teacher's preset, or the
-# defaults. Its group is the one the section opens on when it has runs.
-def _preset_config() -> dict:
-    preset, _ok = preset_or_defaults()
+# The settings everyone trains with unless they change them: the lesson's class preset (the
+# teacher's live one, else the server's). Its group is the one the section opens on when it
+# has runs.
+def _preset_config(store: RunStore) -> dict:
+    values = shared_lesson(store.root).current().values()
     try:
-        return TrainConfig(**preset).to_dict()
+        return TrainConfig(**values).to_dict()  # as a run saves it (augmentation included)
     except (TypeError, ValueError):
-        return TrainConfig().to_dict()
+        return values
 
 
 def _leader_table(board: list[CR.LeaderRow]) -> pd.DataFrame:
@@ -74,7 +75,7 @@ def class_together(store: RunStore, active_ids: frozenset[str] = frozenset()) ->
         return
     by_key = {g.key: g for g in found}
     if st.session_state.get(GROUP_KEY) not in by_key:
-        st.session_state[GROUP_KEY] = CR.default_group(found, _preset_config()).key
+        st.session_state[GROUP_KEY] = CR.default_group(found, _preset_config(store)).key
     key = st.selectbox(
         "Settings", list(by_key), format_func=lambda k: by_key[k].label, key=GROUP_KEY
     )
