@@ -41,10 +41,12 @@ def owner_label(owner: str | None) -> str:
     """
     if not owner:
         return NO_OWNER
-    if identity is not None and identity.valid_key(owner):
-        return identity.owner_label(identity.owner_hash(owner))
+    # A recorded hash first: 32 hex characters also have a browser key's shape, and hashing a
+    # hash again gave a student's saved runs another label than their live job.
     if identity is not None and identity.valid_owner_hash(owner):
         return identity.owner_label(owner)
+    if identity is not None and identity.valid_key(owner):
+        return identity.owner_label(identity.owner_hash(owner))
     digest = hashlib.sha256(b"cifar-lesson-session-v1:" + owner.encode("utf-8")).hexdigest()
     if identity is None:
         return f"Student {digest[:4].upper()}"

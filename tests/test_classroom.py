@@ -152,3 +152,14 @@ def test_prune_keeps_the_store_within_its_budget(trained_store, tmp_path, caplog
         removed = classroom.prune(JobManager(1), store, RunBudget(max_count=2))
     assert removed == ["20260101-090000-dddddd"]  # the oldest
     assert "1 run(s) removed" in caplog.text
+
+
+def test_a_student_has_one_label_for_their_live_job_and_their_saved_runs():
+    # The class view labels live jobs by the browser key and saved runs by the hash they
+    # recorded: both must name the same student (a hash also has a key's shape).
+    from cifar_core import classroom
+    from cifar_core.identity import new_key, owner_hash
+
+    for _ in range(20):
+        key = new_key()
+        assert classroom.owner_label(key) == classroom.owner_label(owner_hash(key))
