@@ -103,5 +103,7 @@ def test_the_teacher_unlocks_sees_a_students_run_and_stops_it(tmp_path: Path):
                 timeout=120_000
             )
             expect(teacher.get_by_text("0 training now")).to_be_visible(timeout=30_000)
+            # Below the class view, the same page shows the class's runs together.
+            expect(teacher.get_by_role("heading", name="The class together")).to_be_visible()
         finally:
             browser.close()
