@@ -56,6 +56,7 @@ class Lesson:
         limits: the per-run budget, time and queue cap.
         locked: controls shown disabled at the preset's value.
         hidden: controls left out of the form; the preset's value applies.
+        share_class: the students see the class's runs together (anonymously) too.
         by_teacher: True when the teacher set these (else the environment's settings).
         preset_ok: False when the environment's preset was wrong (the defaults are in use).
         version: counts the teacher's changes in this process (pages can tell it changed).
@@ -65,6 +66,7 @@ class Lesson:
     limits: Limits = field(default_factory=Limits)
     locked: frozenset[str] = frozenset()
     hidden: frozenset[str] = frozenset()
+    share_class: bool = False
     by_teacher: bool = False
     preset_ok: bool = True
     version: int = 0
@@ -88,6 +90,7 @@ class Lesson:
             },
             "locked": sorted(self.locked),
             "hidden": sorted(self.hidden),
+            "share_class": self.share_class,
         }
 
 
@@ -103,7 +106,11 @@ def _controls(names: object, what: str) -> frozenset[str]:
 
 
 def make_lesson(
-    preset: object, limits: object, locked: Iterable[str] = (), hidden: Iterable[str] = ()
+    preset: object,
+    limits: object,
+    locked: Iterable[str] = (),
+    hidden: Iterable[str] = (),
+    share_class: object = False,
 ) -> Lesson:
     """A teacher's lesson settings, checked by the rules of the environment's settings.
 
@@ -112,6 +119,7 @@ def make_lesson(
         limits: a Limits, or a mapping of max_image_epochs, max_run_minutes, max_queue
             (each a number above 0, as the environment's limits).
         locked, hidden: control names (CONTROLS); a control is not both.
+        share_class: True or False: whether students see the class's runs together.
 
     Raises:
         ValueError: naming what is wrong.
@@ -132,7 +140,9 @@ def make_lesson(
         raise ValueError(
             f"A control is either locked or hidden, not both: {', '.join(sorted(both))}."
         )
-    return Lesson(preset, limits, locked_set, hidden_set, by_teacher=True)
+    if not isinstance(share_class, bool):
+        raise ValueError("Whether students see the class's runs must be true or false.")
+    return Lesson(preset, limits, locked_set, hidden_set, share_class, by_teacher=True)
 
 
 def read_lesson_file(path: Path) -> Lesson | None:
@@ -154,6 +164,7 @@ def read_lesson_file(path: Path) -> Lesson | None:
             data.get("limits"),
             data.get("locked", []),
             data.get("hidden", []),
+            data.get("share_class", False),
         )
     except (OSError, UnicodeDecodeError, ValueError, TypeError) as exc:
         log.warning("Lesson settings in %s ignored, the server's settings apply: %s", path, exc)
@@ -231,7 +242,12 @@ class LessonSettings:
             return Limits()
 
     def apply(
-        self, preset: object, limits: object, locked: Iterable[str] = (), hidden: Iterable[str] = ()
+        self,
+        preset: object,
+        limits: object,
+        locked: Iterable[str] = (),
+        hidden: Iterable[str] = (),
+        share_class: object = False,
     ) -> str:
         """Check and apply the teacher's settings now, and save them for a restart.
 
@@ -241,7 +257,7 @@ class LessonSettings:
         Raises:
             ValueError: naming what is wrong; nothing changes then.
         """
-        lesson = make_lesson(preset, limits, locked, hidden)
+        lesson = make_lesson(preset, limits, locked, hidden, share_class)
         with self._lock:
             self._saved = lesson
             self._version += 1

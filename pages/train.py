@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cifar_core.lesson import shared_lesson
 from cifar_core.models import CONV_STRIDE_NOTE, layer_table
 from cifar_core.runs import DAMAGED, RunStoreError
 from cifar_core.training import TrainingJob
 from ui import run_views
+from ui.class_results import class_together
 from ui.common import (
     JOB_KEY,
     LATEST_RUN_KEY,
@@ -191,3 +193,8 @@ else:
             )
         except RunStoreError as exc:
             st.warning(str(exc))
+
+# The class's runs together, when the teacher shares them (Teacher page → lesson settings):
+# one chart of every run with the class preset's settings, labels anonymous.
+if shared_lesson(store.root).current().share_class:
+    class_together(store, frozenset(manager.active_run_ids()), student=True)

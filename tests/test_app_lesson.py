@@ -153,3 +153,49 @@ def test_locked_augmentation_is_the_presets_and_a_labs_hand_over_does_not_win(le
     shared_lesson().apply({}, LIMITS, hidden=["augment"])
     at.run()
     assert not [t for t in at.toggle if t.key == "train_augment"]
+
+
+@pytest.mark.slow
+def test_students_see_the_class_together_only_when_the_teacher_shares_it(lesson_env, trained_store):
+    import json
+
+    from cifar_core import live_view
+    from cifar_core.identity import owner_hash, owner_label
+    from cifar_core.runs import OWNERS_FILE
+    from tests.test_class_results import seed_copies
+
+    runs, _ = lesson_env
+    seeds = {"20260101-090000-aaaaaa": 2, "20260101-100000-bbbbbb": 3}
+    seed_copies(trained_store, runs, seeds)
+    classmate = owner_hash("a-classmates-browser-key-0000001")  # not this student's runs
+    for name in seeds:
+        (runs / name / OWNERS_FILE).write_text(json.dumps({"owners": [classmate]}))
+    live_view.LIVE_CHARTS.clear()
+
+    def subheaders(at: AppTest) -> list[str]:
+        return [s.value for s in at.subheader]
+
+    student = open_app(TRAIN)
+    assert "The class together" not in subheaders(student)  # not shared: nothing of others
+    at = teacher()
+    at.checkbox(key="lesson_share_class").check()
+    apply_button(at).click()
+    at.run()
+    assert not at.exception, at.exception
+
+    student = open_app(TRAIN)  # the student's next page load
+    assert not student.exception, student.exception
+    assert "The class together" in subheaders(student)
+    assert "No saved runs yet" in " ".join(c.value for c in student.caption)  # still not theirs
+    [board] = [d.value for d in student.dataframe if "Best validation accuracy" in d.value.columns]
+    assert sorted(board["Seed"]) == [2, 3]
+    assert set(board["Student"]) == {owner_label(classmate)}  # anonymous labels only
+    shown = " ".join(board.astype(str).to_numpy().ravel()) + " ".join(
+        m.value for m in student.markdown
+    )
+    assert classmate not in shown
+    assert not [s for s in student.selectbox if s.key == "class_together_group"]  # no picker
+
+    at.button(key="lesson_reset").click()
+    at.run()
+    assert "The class together" not in subheaders(open_app(TRAIN))

@@ -212,3 +212,18 @@ def test_the_link_carries_the_presets_form_fields():
         dict(p.split("=") for p in LS.link_query(lesson).split("&")), 5000
     )
     assert values == PRESET and not problems
+
+
+def test_sharing_the_class_results_is_a_checked_choice_kept_across_a_restart(tmp_path):
+    with pytest.raises(ValueError, match="true or false"):
+        LS.make_lesson({}, LIMITS, share_class="yes")
+    assert LS.make_lesson({}, LIMITS).share_class is False  # not shared unless chosen
+    settings = LS.LessonSettings(tmp_path)
+    settings.apply({"epochs": 3}, LIMITS, share_class=True)
+    assert settings.current().share_class is True
+    again = LS.LessonSettings(tmp_path)  # a restart reads it back
+    assert again.current().share_class is True
+    (tmp_path / "lesson.json").write_text(
+        json.dumps({**again.current().to_json(), "share_class": 1})
+    )
+    assert LS.LessonSettings(tmp_path).current().share_class is False  # a bad file: defaults

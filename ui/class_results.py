@@ -61,30 +61,43 @@ def _build(store: RunStore, group: CR.Group, infos: list, metric: str) -> dict:
 
 # The section, refreshed every CLASS_TOGETHER_SECONDS so the class's new runs join the chart.
 @st.fragment(run_every=C.CLASS_TOGETHER_SECONDS)
-def class_together(store: RunStore, active_ids: frozenset[str] = frozenset()) -> None:
-    """Pick a group of runs (same settings, different seeds); show its curves and leaderboard."""
+def class_together(
+    store: RunStore, active_ids: frozenset[str] = frozenset(), *, student: bool = False
+) -> None:
+    """Pick a group of runs (same settings, different seeds); show its curves and leaderboard.
+
+    Args:
+        student: the students' view, when the teacher shares it: the class preset's group
+            only (no picker; every label anonymous, as on the teacher's page).
+    """
     st.subheader("The class together")
     st.markdown(
         "Every saved run with the same settings, whoever trained it: only the seed differs. "
         "Each thin line is one run; the band shows how far apart the seeds alone put them."
     )
+    prefix = "student_" if student else ""
     infos = store.list_runs(active_ids=active_ids)
     found = CR.groups(infos)
     if not found:
         st.caption("No finished runs yet: the chart appears once the class's runs finish.")
         return
     by_key = {g.key: g for g in found}
-    if st.session_state.get(GROUP_KEY) not in by_key:
-        st.session_state[GROUP_KEY] = CR.default_group(found, _preset_config(store)).key
-    key = st.selectbox(
-        "Settings", list(by_key), format_func=lambda k: by_key[k].label, key=GROUP_KEY
-    )
+    default = CR.default_group(found, _preset_config(store)).key
+    if student:
+        key = default
+        st.caption(f"Settings: {by_key[key].label}")
+    else:
+        if st.session_state.get(GROUP_KEY) not in by_key:
+            st.session_state[GROUP_KEY] = default
+        key = st.selectbox(
+            "Settings", list(by_key), format_func=lambda k: by_key[k].label, key=GROUP_KEY
+        )
     metric = st.radio(
         "Show",
         list(CR.METRICS),
         format_func=CR.METRICS.get,
         horizontal=True,
-        key=METRIC_KEY,
+        key=prefix + METRIC_KEY,
     )
     group = by_key[key]
     cache_key = ("class-together", str(store.root), key, metric, CR.versions(store, group))
@@ -92,7 +105,7 @@ def class_together(store: RunStore, active_ids: frozenset[str] = frozenset()) ->
     if not view["runs"]:
         st.caption("None of these runs has a validation curve to show.")
         return
-    st.vega_lite_chart(spec=view["spec"], width="stretch", key="class_together_chart")
+    st.vega_lite_chart(spec=view["spec"], width="stretch", key=f"{prefix}class_together_chart")
     st.caption(view["caption"])
     st.markdown("**Leaderboard** (best validation accuracy; ties by test accuracy)")
     st.dataframe(view["board"], hide_index=True, width="stretch")

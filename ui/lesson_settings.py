@@ -131,6 +131,11 @@ def settings_form(lesson: Lesson) -> None:
             format_func=LABELS.get,
             key=f"{PREFIX}hidden",
         )
+        st.checkbox(
+            "Show students the class's runs together (anonymous labels, below their results)",
+            value=lesson.share_class,
+            key=f"{PREFIX}share_class",
+        )
         st.form_submit_button("Apply", type="primary", on_click=apply_clicked, args=(lesson,))
 
 
@@ -155,7 +160,11 @@ def apply_clicked(lesson: Lesson) -> None:
     }
     try:
         note = shared_lesson().apply(
-            preset, limits, state[f"{PREFIX}locked"], state[f"{PREFIX}hidden"]
+            preset,
+            limits,
+            state[f"{PREFIX}locked"],
+            state[f"{PREFIX}hidden"],
+            bool(state.get(f"{PREFIX}share_class", False)),
         )
     except ValueError as exc:
         state[DONE_KEY] = ("error", f"Not applied: {exc}")
