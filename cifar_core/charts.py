@@ -8,6 +8,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from cifar_core import constants as C
 from cifar_core.curve_points import batch_x
 
 TRAIN_BATCH = "train (batches)"
@@ -16,6 +17,29 @@ VAL_EPOCH = "validation"
 SERIES_ORDER = [TRAIN_BATCH, TRAIN_EPOCH, VAL_EPOCH]
 
 METRIC_TITLES = {"loss": "Loss (cross-entropy)", "accuracy": "Accuracy"}
+
+
+def readable(chart: alt.TopLevelMixin, **legend: object) -> alt.TopLevelMixin:
+    """`chart` with fonts that read on a projector from the back of the room, and on a phone.
+
+    One style for every chart of the app: axis, legend and facet-header labels at
+    constants.PROJECTOR_LABEL_PX, their titles at PROJECTOR_TITLE_PX, the chart's title at
+    PROJECTOR_CHART_TITLE_PX (Vega's defaults are 10–13 px). The chart's config wins over
+    Streamlit's theme (measured in Chromium: tests/test_browser_sizes.py). Apply it last, to
+    the finished chart: a configured chart can no longer be layered or concatenated.
+
+    Args:
+        chart: a finished top-level chart.
+        legend: extra legend settings (e.g. symbolStrokeWidth).
+    """
+    label, title = C.PROJECTOR_LABEL_PX, C.PROJECTOR_TITLE_PX
+    return (
+        chart.configure_axis(labelFontSize=label, titleFontSize=title)
+        .configure_legend(labelFontSize=label, titleFontSize=title, **legend)
+        .configure_header(labelFontSize=label, titleFontSize=title)
+        .configure_title(fontSize=C.PROJECTOR_CHART_TITLE_PX)
+        .configure_text(fontSize=C.CHART_MARK_TEXT_PX)
+    )
 
 
 def value_scale(metric: str) -> alt.Scale:
@@ -117,9 +141,10 @@ def training_curve_chart(
     )
     # The legend takes its symbols from the first layer (the line, as before the band); the
     # band goes under the epoch values. A short title: the y axis names the loss function.
-    return alt.layer(batch_line, band, epoch_lines).properties(
-        title=metric.capitalize(), height=300
+    chart = alt.layer(batch_line, band, epoch_lines).properties(
+        title=metric.capitalize(), height=C.LIVE_CHART_HEIGHT
     )
+    return readable(chart)
 
 
 def training_curve(
@@ -184,11 +209,11 @@ def confusion_heatmap(
             strokeWidth=alt.condition(cell, alt.value(3), alt.value(0.5), empty=False),
             stroke=alt.condition(cell, alt.value("black"), alt.value("white"), empty=False),
         )
-    text = base.mark_text(fontSize=11).encode(
+    text = base.mark_text(fontSize=C.CHART_MARK_TEXT_PX).encode(
         text="count:Q",
         color=alt.condition(alt.datum.count > peak / 2, alt.value("white"), alt.value("black")),
     )
-    return (cells + text).properties(title=title, height=height)
+    return readable((cells + text).properties(title=title, height=height))
 
 
 def per_class_bars(accuracies: Sequence[float], class_names: Sequence[str]) -> alt.Chart:
@@ -203,5 +228,7 @@ def per_class_bars(accuracies: Sequence[float], class_names: Sequence[str]) -> a
         x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
     )
     bars = base.mark_bar().encode(tooltip=["class:N", alt.Tooltip("accuracy:Q", format=".1%")])
-    labels = base.mark_text(align="left", dx=3).encode(text=alt.Text("accuracy:Q", format=".0%"))
-    return (bars + labels).properties(title="Test accuracy per class", height=280)
+    labels = base.mark_text(align="left", dx=3, fontSize=C.CHART_MARK_TEXT_PX).encode(
+        text=alt.Text("accuracy:Q", format=".0%")
+    )
+    return readable((bars + labels).properties(title="Test accuracy per class", height=280))

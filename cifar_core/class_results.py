@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from cifar_core import constants as C
-from cifar_core.charts import value_axis, value_scale
+from cifar_core.charts import readable, value_axis, value_scale
 from cifar_core.comparison.analysis import USABLE_STATUSES
 from cifar_core.comparison.verdict import budget_key
 from cifar_core.identity import owner_label
@@ -316,13 +316,9 @@ def describe(curves: pd.DataFrame, spread: pd.DataFrame, metric: str = "val_accu
 
 
 def projector_config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """Fonts a projector shows from the back of the room (constants.PROJECTOR_*)."""
-    label, title = C.PROJECTOR_LABEL_PX, C.PROJECTOR_TITLE_PX
-    return (
-        chart.configure_axis(labelFontSize=label, titleFontSize=title)
-        .configure_legend(labelFontSize=label, titleFontSize=title, symbolStrokeWidth=3)
-        .configure_title(fontSize=C.PROJECTOR_CHART_TITLE_PX)
-    )
+    """Fonts a projector shows from the back of the room: the app's one chart style
+    (charts.readable), with thicker legend strokes for thin lines."""
+    return readable(chart, symbolStrokeWidth=3)
 
 
 def class_curves_chart(

@@ -331,6 +331,14 @@ PROJECTOR_LABEL_PX = 14
 PROJECTOR_TITLE_PX = 16
 PROJECTOR_CHART_TITLE_PX = 18
 CLASS_CHART_HEIGHT = 400
+# Every chart of the app uses those sizes (charts.readable), numbers written on marks too (the
+# counts of a confusion matrix, the percentages on bars).
+CHART_MARK_TEXT_PX = 14
+# The loss and accuracy curves (Train, Shallow vs deep; live and saved) are what the class
+# watches on the projector. Streamlit fits a chart's title, axes and legends into its height,
+# so at 300 px the plot itself was about 330×120 px at 1280×720; at this height it is about
+# 330×300 px, and the two charts still fit side by side on one projector screen.
+LIVE_CHART_HEIGHT = 440
 # How often the section looks for new runs of the class (it is cheap: a cached list and one
 # stat per run; charts are rebuilt only when a run changed).
 CLASS_TOGETHER_SECONDS = 10.0
@@ -342,3 +350,9 @@ CLASS_TOGETHER_SECONDS = 10.0
 LESSON_FILE_MAX_BYTES = 64 * 1024
 # The seed control's range (a 32-bit seed, as the Train form's number input allows).
 SEED_MAX = 2**31 - 1
+
+# --- Phones (pages/augmentation_lab.py) -------------------------------------------------------------
+
+# Streamlit stacks columns on screens narrower than this; there the lab's preview goes above its
+# settings and stays in view while they scroll past (else it sat 1,550 px below the sliders).
+PHONE_MAX_WIDTH_PX = 640

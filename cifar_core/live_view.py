@@ -120,7 +120,8 @@ def template_spec(chart: alt.TopLevelMixin) -> dict:
     """An Altair chart over named data as a Vega-Lite dict, without Altair's default theme.
 
     Streamlit renders Altair charts with the theme "none" (its own theme styles them); the
-    default theme only adds a 300 px view size, dropped here the same way. The chart's data
+    default theme only adds a 300 px view size, dropped here the same way. The chart's own
+    config (charts.readable: fonts for the projector) is kept in the spec. The chart's data
     must be alt.NamedData: no global data transformer is involved, so this is thread-safe.
     Not validated against the Vega-Lite schema (that costs more than the rest of a build);
     tests/test_live_view.py checks each template against Altair's validated output.
@@ -128,7 +129,14 @@ def template_spec(chart: alt.TopLevelMixin) -> dict:
     spec = chart.to_dict(validate=False)
     if chart.config is alt.Undefined:
         spec.pop("config", None)
+    else:  # the chart's own config (charts.readable's fonts) stays; the theme's view size goes
+        config = {k: v for k, v in spec["config"].items() if k != "view" or "view" in _own(chart)}
+        spec["config"] = config
     return spec
+
+
+def _own(chart: alt.TopLevelMixin) -> dict:
+    return chart.config.to_dict(validate=False)
 
 
 def ready_spec(template: Mapping, dataset: str, frame: pd.DataFrame) -> dict:

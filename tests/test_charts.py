@@ -122,3 +122,45 @@ def test_curve_axes_have_fixed_ground_so_noise_looks_small(metric, scale, axis):
     for layer, field in ((line, "value"), (band, "lo"), (epochs, "value")):
         y = layer.get("encoding", {}).get("y") or spec["encoding"]["y"]
         assert y["field"] == field and y["scale"] == scale and y.get("axis", {}) == axis
+
+
+def _every_chart():
+    """One of each chart the app draws, as Vega-Lite dicts."""
+    import numpy as np
+
+    from cifar_core.bias_privacy import charts as BC
+    from cifar_core.bias_privacy.analysis import ScoreParams
+    from cifar_core.comparison.references import reference_rows
+
+    names = [f"class {i}" for i in range(10)]
+    epoch = {"epoch": 1, "loss": 1.0, "accuracy": 0.4, "val_loss": 1.2, "val_accuracy": 0.35}
+    rows = K.curve_rows({"a": [epoch], "b": [epoch]})
+    per_class = [{"class": n, "model": m, "accuracy": 0.5} for n in names for m in ("a", "b")]
+    measured = [{"label": "a", "model": "a", "accuracy": 0.4}]
+    group = ScoreParams(0.7, 0.1, 0.3, 0.1)
+    rng = np.random.default_rng(0)
+    return {
+        "training_curve": CH.training_curve([], [epoch], "loss", 3, 2),
+        "confusion": CH.confusion_heatmap(np.eye(10, dtype=int) * 50, names),
+        "per_class": CH.per_class_bars([0.5] * 10, names),
+        "comparison": CC.comparison_curves(rows, "accuracy", ["a", "b"]),
+        "per_class_grouped": CC.per_class_grouped(per_class, ["a", "b"], names),
+        "reference": CC.reference_chart(reference_rows(), measured, ["a"]),
+        "scores": BC.score_chart({"Group A": group, "Group B": group}, 0.5),
+        "confidence": BC.confidence_chart(rng.random(50), rng.random(50)),
+    }
+
+
+@pytest.mark.parametrize("name", list(_every_chart()))
+def test_every_chart_reads_on_a_projector(name):
+    """charts.readable on every chart: labels ≥ 14 px, titles larger, numbers on marks too."""
+    spec = _every_chart()[name].to_dict()
+    config = spec["config"]
+    label, title = CH.C.PROJECTOR_LABEL_PX, CH.C.PROJECTOR_TITLE_PX
+    for part in ("axis", "legend", "header"):
+        assert config[part]["labelFontSize"] >= label, (part, config)
+        assert config[part]["titleFontSize"] >= title, (part, config)
+    assert config["title"]["fontSize"] > title
+    marks = json.dumps(spec)
+    assert '"fontSize": 10' not in marks and '"fontSize": 11' not in marks
+    assert '"fontSize": 12' not in marks and '"labelFontSize": 12' not in marks

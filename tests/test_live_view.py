@@ -126,7 +126,13 @@ def test_a_62500_batch_run_charts_within_the_point_cap():
 def test_ready_specs_have_no_altair_theme_and_name_their_data():
     specs = LV.curve_specs([{"epoch": 1, "batch": 1, "loss": 2.0, "accuracy": 0.1}], [], 3, 5)
     spec = specs["loss"]
-    assert "config" not in spec and spec["data"] == {"name": LV.TRAIN_DATASET}
+    assert "view" not in spec["config"] and spec["data"] == {"name": LV.TRAIN_DATASET}
+    # The app's chart style (charts.readable) travels in the cached spec, live charts too.
+    assert spec["config"]["axis"]["labelFontSize"] >= LV.C.PROJECTOR_LABEL_PX
+    assert spec["config"]["title"]["fontSize"] == LV.C.PROJECTOR_CHART_TITLE_PX
+    assert spec["height"] == LV.C.LIVE_CHART_HEIGHT
+    live = LV.comparison_specs({"a": ([], [{"epoch": 1, "loss": 1.0, "val_loss": 1.1}], 3)})
+    assert live["loss"]["config"]["legend"]["labelFontSize"] >= LV.C.PROJECTOR_LABEL_PX
     assert isinstance(spec["datasets"][LV.TRAIN_DATASET], bytes)
     assert spec["title"] == "Loss"
     json.dumps({k: v for k, v in spec.items() if k != "datasets"})  # plain JSON otherwise
@@ -196,11 +202,11 @@ def test_templates_are_what_altair_validates(metric):
     for total_epochs in (None, 1, 7, 50):  # one Altair build per metric, the x axis patched in
         chart = training_curve_chart(alt.NamedData(name=LV.TRAIN_DATASET), metric, total_epochs)
         validated = chart.to_dict(validate=True)
-        validated.pop("config", None)
+        validated["config"].pop("view", None)  # Altair's default theme
         assert LV._training_template(metric, total_epochs) == validated
     chart = comparison_curves_chart(
         alt.NamedData(name=LV.COMPARISON_DATASET), metric, ("shallow", "deep"), "epoch"
     )
     validated = chart.to_dict(validate=True)
-    validated.pop("config", None)
+    validated["config"].pop("view", None)
     assert LV._comparison_template(metric, ("shallow", "deep"), "epoch") == validated

@@ -13,6 +13,7 @@ from cifar_core.bias_privacy.analysis import (
     confidence_histogram,
     normal_pdf,
 )
+from cifar_core.charts import readable
 
 MEMBER_LABEL = "training images (seen)"
 NONMEMBER_LABEL = "test images (never seen)"
@@ -57,7 +58,7 @@ def score_chart(groups: dict[str, ScoreParams], threshold: float) -> alt.VConcat
             .encode(x="threshold:Q", tooltip=[alt.Tooltip("threshold:Q", format=".2f")])
         )
         panels.append((errors + lines + rule).properties(title=f"{name} (synthetic)", height=170))
-    return alt.vconcat(*panels)
+    return readable(alt.vconcat(*panels))
 
 
 def confidence_chart(member_conf: np.ndarray, nonmember_conf: np.ndarray) -> alt.FacetChart:
@@ -67,7 +68,7 @@ def confidence_chart(member_conf: np.ndarray, nonmember_conf: np.ndarray) -> alt
         edges, fractions = confidence_histogram(conf)
         for lo, hi, frac in zip(edges[:-1], edges[1:], fractions, strict=True):
             rows.append({"set": label, "from": float(lo), "to": float(hi), "share": float(frac)})
-    return (
+    chart = (
         alt.Chart(alt.Data(values=rows))
         .mark_bar()
         .encode(
@@ -85,3 +86,4 @@ def confidence_chart(member_conf: np.ndarray, nonmember_conf: np.ndarray) -> alt
         .properties(height=140)
         .facet(row=alt.Row("set:N", sort=[MEMBER_LABEL, NONMEMBER_LABEL], title=None))
     )
+    return readable(chart)

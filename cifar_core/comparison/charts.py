@@ -8,7 +8,14 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from cifar_core.charts import METRIC_TITLES, confusion_heatmap, value_axis, value_scale
+from cifar_core import constants as C
+from cifar_core.charts import (
+    METRIC_TITLES,
+    confusion_heatmap,
+    readable,
+    value_axis,
+    value_scale,
+)
 
 # Blue and orange stay apart for the common colour-vision deficiencies; every chart also
 # separates the runs by dash, shape or text, so it still reads in greyscale.
@@ -141,7 +148,10 @@ def comparison_curves_chart(
                 detail="model:N",
             )
         )
-    return alt.layer(*layers).properties(title=METRIC_TITLES.get(metric, metric), height=380)
+    chart = alt.layer(*layers).properties(
+        title=METRIC_TITLES.get(metric, metric), height=C.LIVE_CHART_HEIGHT
+    )
+    return readable(chart)
 
 
 def comparison_curves(
@@ -204,10 +214,10 @@ def per_class_grouped(
             alt.Tooltip("accuracy:Q", format=".1%"),
         ],
     )
-    text = base.mark_text(align="left", dx=3, fontSize=10).encode(
+    text = base.mark_text(align="left", dx=3, fontSize=C.CHART_MARK_TEXT_PX).encode(
         text=alt.Text("accuracy:Q", format=".0%")
     )
-    return (bars + text).properties(title="Test accuracy per class", height=420)
+    return readable((bars + text).properties(title="Test accuracy per class", height=420))
 
 
 PUBLISHED = "Published results (not measured here: full data, long training)"
@@ -253,9 +263,11 @@ def reference_chart(
             color=alt.Color("model:N", scale=colour_scale, legend=None),
             tooltip=["label:N", alt.Tooltip("accuracy:Q", format=".1%")],
         ),
-        base.mark_text(align="left", dx=6, color="#333").encode(text="value_text:N"),
+        base.mark_text(align="left", dx=6, color="#333", fontSize=C.CHART_MARK_TEXT_PX).encode(
+            text="value_text:N"
+        ),
     ).properties(height=alt.Step(24))
-    return layers.facet(
+    chart = layers.facet(
         data=alt.Data(values=rows),
         row=alt.Row(
             "group:N",
@@ -267,10 +279,11 @@ def reference_chart(
                 labelAnchor="start",
                 labelOrient="top",
                 labelFontWeight="bold",
-                labelFontSize=12,
+                labelFontSize=C.PROJECTOR_TITLE_PX,
             ),
         ),
     ).resolve_scale(y="independent")
+    return readable(chart)
 
 
 def confusion_cells(
