@@ -96,7 +96,11 @@ def test_the_teacher_unlocks_sees_a_students_run_and_stops_it(tmp_path: Path):
                 re.compile(r"^Student \w{4} · deep, 600 images × 30 epochs")
             )
             teacher.locator(".st-key-teacher_stop").get_by_role("button").click()
-            expect(teacher.get_by_text("Stopping it after its current batch.")).to_be_visible()
+            # The server is busy training (the same two cores run the student's run), so the
+            # click's rerun can take longer than Playwright's default 5 s.
+            expect(teacher.get_by_text("Stopping it after its current batch.")).to_be_visible(
+                timeout=30_000
+            )
 
             # The student's page: the run ended, and it says who stopped it.
             expect(student.get_by_text("Stopped by the teacher.", exact=False).first).to_be_visible(
