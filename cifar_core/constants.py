@@ -356,3 +356,12 @@ SEED_MAX = 2**31 - 1
 # Streamlit stacks columns on screens narrower than this; there the lab's preview goes above its
 # settings and stays in view while they scroll past (else it sat 1,550 px below the sliders).
 PHONE_MAX_WIDTH_PX = 640
+# A faceted chart (Bias & privacy's confidence histograms) cannot stretch to its column
+# (Vega-Lite fits only single views): its panels get this plot width, which fits a 390 px phone
+# with the y axis (at the default it ran about 100 px past the screen's edge).
+PANEL_CHART_WIDTH_PX = 260
+# Shallow vs deep's published-results chart on a phone: its row labels cut at this width (the
+# full label is in the tooltip) and its plot this wide, with the value beside each bar (at
+# 480 px labels and the default width it was 930 px wide, cut off at 358).
+REFERENCE_LABEL_LIMIT_PX = 120
+REFERENCE_CHART_WIDTH_PX = 170

@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import numpy as np
 
+from cifar_core import constants as C
 from cifar_core.bias_privacy.analysis import (
     DENSITY_POINTS,
     SCORE_MAX,
@@ -41,11 +42,17 @@ def score_chart(groups: dict[str, ScoreParams], threshold: float) -> alt.VConcat
                     {"score": float(x), "density": float(y), "kind": kind, "error": bool(wrong)}
                 )
         # One legend for colour and dash together, so it also reads without colour.
-        legend = alt.Legend(orient="bottom", title=None, labelLimit=0, symbolType="stroke")
+        # One entry a line: side by side the two long labels ran past a phone's screen.
+        legend = alt.Legend(
+            orient="bottom", title=None, labelLimit=0, symbolType="stroke", columns=1
+        )
         kinds = [GENUINE_LABEL, IMPOSTOR_LABEL]
         base = alt.Chart(alt.Data(values=rows)).encode(
             x=alt.X("score:Q", title="match score", scale=alt.Scale(domain=[SCORE_MIN, SCORE_MAX])),
-            y=alt.Y("density:Q", title="how common"),
+            # No y axis: Streamlit stretches each panel of a stacked chart to the column's full
+            # width, so an axis beside it ran 58 px past the edge (cut off, on a phone too).
+            # A density's numbers mean nothing to a student; the curves' heights do.
+            y=alt.Y("density:Q", title="how common", axis=None),
             color=alt.Color("kind:N", sort=kinds, legend=legend),
         )
         lines = base.mark_line().encode(
@@ -83,7 +90,15 @@ def confidence_chart(member_conf: np.ndarray, nonmember_conf: np.ndarray) -> alt
                 alt.Tooltip("share:Q", format=".1%"),
             ],
         )
-        .properties(height=140)
-        .facet(row=alt.Row("set:N", sort=[MEMBER_LABEL, NONMEMBER_LABEL], title=None))
+        .properties(height=140, width=C.PANEL_CHART_WIDTH_PX)
+        # Each panel's name above it, not beside it: beside, it ran past a phone's screen.
+        .facet(
+            row=alt.Row(
+                "set:N",
+                sort=[MEMBER_LABEL, NONMEMBER_LABEL],
+                title=None,
+                header=alt.Header(labelAngle=0, labelOrient="top", labelAnchor="start"),
+            )
+        )
     )
     return readable(chart)

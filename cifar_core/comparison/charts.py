@@ -242,7 +242,12 @@ def reference_chart(
         {**r, "group": MEASURED, "value_text": f"{r['accuracy']:.1%}"} for r in measured
     ]
     base = alt.Chart().encode(
-        y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=480)),
+        y=alt.Y(
+            "label:N",
+            sort=None,
+            title=None,
+            axis=alt.Axis(labelLimit=C.REFERENCE_LABEL_LIMIT_PX),
+        ),
         x=alt.X(
             "accuracy:Q",
             scale=alt.Scale(domain=[0, 1]),
@@ -257,7 +262,7 @@ def reference_chart(
         .mark_rule(strokeDash=[4, 3], color="#888", strokeWidth=1.5)
         .encode(x="zero:Q", x2="accuracy:Q"),
         published.mark_tick(color="#444", thickness=3, size=16).encode(
-            tooltip=["source:N", "model:N", "budget:N", "metric:N", "value_text:N"]
+            tooltip=["label:N", "source:N", "model:N", "budget:N", "metric:N", "value_text:N"]
         ),
         yours.mark_bar(size=14).encode(
             color=alt.Color("model:N", scale=colour_scale, legend=None),
@@ -266,7 +271,7 @@ def reference_chart(
         base.mark_text(align="left", dx=6, color="#333", fontSize=C.CHART_MARK_TEXT_PX).encode(
             text="value_text:N"
         ),
-    ).properties(height=alt.Step(24))
+    ).properties(height=alt.Step(24), width=C.REFERENCE_CHART_WIDTH_PX)
     chart = layers.facet(
         data=alt.Data(values=rows),
         row=alt.Row(
@@ -279,7 +284,13 @@ def reference_chart(
                 labelAnchor="start",
                 labelOrient="top",
                 labelFontWeight="bold",
-                labelFontSize=C.PROJECTOR_TITLE_PX,
+                labelFontSize=C.PROJECTOR_LABEL_PX,
+                # The explanation in brackets on a second line: on one line a phone cut it off.
+                labelExpr=(
+                    "indexof(datum.label, ' (') > 0 ? [slice(datum.label, 0, "
+                    "indexof(datum.label, ' (')), slice(datum.label, indexof(datum.label, ' (') + 1)]"
+                    " : datum.label"
+                ),
             ),
         ),
     ).resolve_scale(y="independent")
