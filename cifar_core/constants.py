@@ -362,6 +362,6 @@ PHONE_MAX_WIDTH_PX = 640
 PANEL_CHART_WIDTH_PX = 260
 # Shallow vs deep's published-results chart on a phone: its row labels cut at this width (the
 # full label is in the tooltip) and its plot this wide, with the value beside each bar (at
-# 480 px labels and the default width it was 930 px wide, cut off at 358).
+# 480 px labels, the default width and a one-line header it was 930 px wide, cut off at 358).
 REFERENCE_LABEL_LIMIT_PX = 120
-REFERENCE_CHART_WIDTH_PX = 170
+REFERENCE_CHART_WIDTH_PX = 140

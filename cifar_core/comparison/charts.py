@@ -285,11 +285,11 @@ def reference_chart(
                 labelOrient="top",
                 labelFontWeight="bold",
                 labelFontSize=C.PROJECTOR_LABEL_PX,
-                # The explanation in brackets on a second line: on one line a phone cut it off.
+                # The explanation in brackets on its own lines: on one line a phone cut it off.
+                # (A header starts above the plot, right of the row labels.)
                 labelExpr=(
-                    "indexof(datum.label, ' (') > 0 ? [slice(datum.label, 0, "
-                    "indexof(datum.label, ' (')), slice(datum.label, indexof(datum.label, ' (') + 1)]"
-                    " : datum.label"
+                    "split(replace(replace(replace(datum.label, ' (', '|('), ': ', ':|'), ', ', "
+                    "',|'), '|')"
                 ),
             ),
         ),
