@@ -225,15 +225,12 @@ def reroll() -> None:
 
 # The grid: each image, then NUM_TO_AUGMENT random versions of it, as one picture.
 def grid_ui(images: np.ndarray, labels: list[str], params: AugmentParams) -> None:
-    seed_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
     keep_widget_values(VIEW_KEY, {SEED_KEY: C.DEFAULT_PREVIEW_SEED})
-    seed = seed_col.number_input(
-        "Seed (the same seed draws the same variants)", C.MIN_SEED, C.MAX_SEED, key=SEED_KEY
-    )
-    button_col.button("Re-roll", key="aug_reroll", on_click=reroll, width="stretch")
-    variants = preview_grid(images, params, int(seed), C.NUM_TO_AUGMENT)  # (N, 5, 32, 32, 3)
+    seed = int(st.session_state[SEED_KEY])
+    variants = preview_grid(images, params, seed, C.NUM_TO_AUGMENT)  # (N, 5, 32, 32, 3)
     columns = V.column_labels(C.NUM_TO_AUGMENT)
     mosaic = V.labelled_mosaic(V.grid_cells(images, variants), labels, columns)
+    # The grid first, right under the heading: on a phone it is what stays pinned in view.
     with st.container(key="aug_grid"):
         st.image(
             V.png_bytes(mosaic),
@@ -243,6 +240,11 @@ def grid_ui(images: np.ndarray, labels: list[str], params: AugmentParams) -> Non
                 f"image, then {C.NUM_TO_AUGMENT} randomly augmented versions of it."
             ),
         )
+    seed_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
+    seed_col.number_input(
+        "Seed (the same seed draws the same variants)", C.MIN_SEED, C.MAX_SEED, key=SEED_KEY
+    )
+    button_col.button("Re-roll", key="aug_reroll", on_click=reroll, width="stretch")
     st.caption(
         "Every variant is a new random draw inside your ranges — what training does to every "
         "image of every batch. Re-roll for another draw."
@@ -326,11 +328,29 @@ data = get_data()
 st.header("1. Choose images")
 chosen = image_choice_ui(data)
 
+# On a phone Streamlit stacks these columns: the settings' whole column (about 1,600 px) came
+# before the preview. There (narrow screens only; the desktop layout is unchanged) the preview
+# goes first and stays pinned under the app's header, the grid capped at a third of the screen,
+# so a student sees each change right above the slider they move while the settings scroll
+# under it. CSS, because Streamlit has no column order or pinning for small screens.
+st.html(
+    f"""<style>
+@media (max-width: {C.PHONE_MAX_WIDTH_PX}px) {{
+  [data-testid="stColumn"]:has(.st-key-aug_preview) {{
+    order: -1; position: sticky; top: 3.75rem; z-index: 2; max-height: 50vh;
+    overflow-y: auto; background: var(--st-background-color, #fff);
+    box-shadow: 0 6px 6px -6px rgba(0, 0, 0, 0.4);
+  }}
+  .st-key-aug_preview h2 {{ font-size: 1.25rem; padding: 0.25rem 0; }}
+  .st-key-aug_grid img {{ max-height: 33vh; width: auto !important; }}
+}}
+</style>"""
+)
 controls, preview = st.columns([1, 2], gap="large")
 with controls:
     st.header("2. Settings")
     params = controls_ui()
-with preview:
+with preview, st.container(key="aug_preview"):
     st.header(f"3. Each image and {C.NUM_TO_AUGMENT} random versions")
     if params is not None:
         for warning in label_warnings(params):
