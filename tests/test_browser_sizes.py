@@ -20,6 +20,7 @@ from cifar_core import constants as C
 from cifar_core.identity import COOKIE_NAME
 from harness.browser import app_in_browser, open_app_page, set_slider, wait_for_app
 from tests.conftest import TEST_OWNER_KEY
+from tests.test_page_shallow_vs_deep import two_runs  # noqa: F401 — the fixture
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -158,3 +159,29 @@ def test_projector_text_and_live_charts_and_the_phone_layout(tmp_path: Path, tra
                 wait_for_charts(page, charts)
             assert_fits(page, url_path or "home")
             shoot(page, tmp_path, f"{url_path or 'home'}_390")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_shallow_vs_deep_with_two_runs_reads_on_a_projector_and_fits_a_phone(
+    tmp_path: Path,
+    two_runs,  # noqa: F811 — the fixture imported above
+):
+    # The comparison (curves, scoreboard, published results, per class, both confusion
+    # matrices, the explorer) only shows with two finished runs: check its charts at both sizes.
+    runs = tmp_path / "runs"
+    shutil.copytree(two_runs.root, runs)
+    with app_in_browser(runs) as (base_url, browser):
+        for name, viewport in (("projector", PROJECTOR), ("phone", PHONE)):
+            page = browser.new_page(viewport=viewport)
+            page.context.add_cookies(
+                [{"name": COOKIE_NAME, "value": TEST_OWNER_KEY, "url": base_url}]
+            )
+            open_app_page(page, base_url, "shallow_vs_deep", "Shallow vs deep")
+            wait_for_charts(page, 6)  # curves ×2, published results, per class, matrices ×2
+            shoot(page, tmp_path, f"shallow_vs_deep_{name}")
+            if viewport is PROJECTOR:
+                assert not small_text(page), small_text(page)[:10]
+            else:
+                assert_fits(page, "shallow_vs_deep with two runs")
+            page.close()

@@ -148,5 +148,7 @@ def test_each_training_claim_offers_its_experiment_where_it_is_made(app_env, pag
     for key in experiments:
         assert f"**See it: run this.** {EXPERIMENTS[key].claim}" in text
         assert any(b.key == f"see_it_run_{key}" for b in at.button)
+    assert "about about" not in text  # the estimate says "about" once
+    assert re.search(r"runs?, about \d+ (min|s) on this server", text), text
     if page != "pages/augmentation_lab.py":  # what the sample cannot show, said where claimed
         assert NOT_SHOWN_HERE["deep_overtakes"] in text

@@ -36,7 +36,7 @@ def see_it(key: str) -> None:
     seconds = sum(get_manager().estimate_seconds(c) for c in unique)
     box.markdown(
         f"**See it: run this.** {experiment.claim} — {len(unique)} "
-        f"run{'s' if len(unique) > 1 else ''}, about {duration_text(seconds)} on this server."
+        f"run{'s' if len(unique) > 1 else ''}, {duration_text(seconds)} on this server."
     )
     box.caption(" · ".join(_describe(c) for c in experiment.configs))
     jobs: list[TrainingJob] | None = st.session_state.get(_jobs_key(key))
