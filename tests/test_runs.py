@@ -368,7 +368,7 @@ def test_prune_never_deletes_through_a_link(tmp_store, tmp_path):
     assert link.is_symlink() and (link / R.CONFIG_FILE).exists()
     assert link.name not in tmp_store.disk_usage()
     with pytest.raises(R.RunStoreError):
-        F._remove_run_folder(tmp_store.root, link)
+        D._remove_run_folder(tmp_store.root, link)
     assert (outside / "precious.txt").exists()
 
 
@@ -382,7 +382,7 @@ def test_prune_is_fine_when_a_folder_vanishes_meanwhile(tmp_store, monkeypatch):
             raise FileNotFoundError(errno.ENOENT, "gone", str(path))
         real_rmtree(path, *args, **kwargs)
 
-    monkeypatch.setattr(F.shutil, "rmtree", removed_by_someone_else)
+    monkeypatch.setattr(D.shutil, "rmtree", removed_by_someone_else)
     assert tmp_store.prune(set(), D.RunBudget(max_mb=1000, max_count=2)) == [ids[1]]
     assert remaining(tmp_store) == ids[2:]
 

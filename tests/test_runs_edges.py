@@ -228,7 +228,7 @@ def test_only_a_real_run_folder_directly_in_the_root_is_ever_removed(tmp_path):
     root = tmp_path / "runs"
     for path in not_a_run_folder(root):
         with pytest.raises(R.RunStoreError) as caught:
-            F._remove_run_folder(root, path)
+            D._remove_run_folder(root, path)
         assert str(caught.value) == f"{path} is not a run folder of {root}."
         assert os.path.lexists(path)
     assert (root / "20260101-080000-cccccc").is_dir()
@@ -248,7 +248,7 @@ def test_prune_removes_a_run_whose_files_vanish_while_it_is_removed(tmp_store, m
         if Path(path).name == ids[0] and again == "finds it gone":
             raise FileNotFoundError(errno.ENOENT, "removed by another session", str(path))
 
-    monkeypatch.setattr(F.shutil, "rmtree", rmtree)
+    monkeypatch.setattr(D.shutil, "rmtree", rmtree)
     assert tmp_store.prune(set(), D.RunBudget(max_mb=1000, max_count=2)) == [ids[0]]
     assert calls == [ids[0], ids[0]]
     assert remaining(tmp_store) == ids[1:]
@@ -415,7 +415,7 @@ def test_prune_goes_on_past_a_run_that_vanishes_or_cannot_be_removed(tmp_store, 
         real_rmtree(path, *args, **kwargs)
 
     monkeypatch.setattr(R, "_folder_usage", usage_of)
-    monkeypatch.setattr(F.shutil, "rmtree", rmtree)
+    monkeypatch.setattr(D.shutil, "rmtree", rmtree)
     removed = tmp_store.prune(set(), D.RunBudget(max_mb=1000, max_count=2))
     others = sorted(set(ids) - {first[0].name})  # the oldest of them cannot be removed
     assert removed == others[1:3]

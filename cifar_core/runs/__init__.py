@@ -36,7 +36,7 @@ from cifar_core import settings
 from cifar_core.constants import RUNS_RUNNING_GRACE_SECONDS
 from cifar_core.identity import valid_owner_hash
 from cifar_core.runs.checks import check_history, check_owners
-from cifar_core.runs.disk import RunBudget
+from cifar_core.runs.disk import RunBudget, _folder_usage, _remove_run_folder
 from cifar_core.runs.files import (  # noqa: F401 — the file names are part of this module's API
     ARCHITECTURE_FILE,
     BEST_WEIGHTS_FILE,
@@ -60,13 +60,11 @@ from cifar_core.runs.files import (  # noqa: F401 — the file names are part of
     _checked,
     _Damage,
     _fallback_time,
-    _folder_usage,
     _forget,
     _forget_missing,
     _id_time,
     _problem,
     _read_object,
-    _remove_run_folder,
 )
 from cifar_core.runs.run import DOWNLOADABLE as DOWNLOADABLE
 from cifar_core.runs.run import Run, RunInfo

@@ -6,17 +6,22 @@ CIFAR_RUNS_MAX_COUNT (default 100); `RunStore.prune` keeps the store within them
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import math
 import os
+import shutil
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from cifar_core import settings
 from cifar_core.constants import (
     DEFAULT_RUNS_MAX_COUNT,
     DEFAULT_RUNS_MAX_MB,
 )
+from cifar_core.runs.files import RUN_ID_PATTERN, RunStoreError
 
 
 @dataclass(frozen=True)
@@ -140,3 +145,55 @@ def describe_write_error(
 
 
 # --- Runs ------------------------------------------------------------------------------------
+
+
+# --- A run folder's size, and removing one safely ---------------------------------------------
+
+
+def _folder_usage(folder: Path) -> tuple[int, float]:
+    """(bytes, latest modification time) of a folder and everything in it.
+
+    Symbolic links are counted as links, never followed. FileNotFoundError if the folder
+    itself is gone; entries that vanish meanwhile are skipped.
+    """
+    top = os.lstat(folder)
+    total, latest = 0, top.st_mtime
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            entries = list(os.scandir(current))
+        except FileNotFoundError:
+            if current == folder:
+                raise
+            continue
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            latest = max(latest, st.st_mtime)
+            if stat.S_ISDIR(st.st_mode):
+                pending.append(Path(entry.path))
+            else:
+                total += st.st_size
+    return total, latest
+
+
+def _remove_run_folder(root: Path, folder: Path) -> bool:
+    """Delete one run folder; False if it was already gone. Refuses anything but a real
+    folder named like a run id directly inside the root (never follows a link)."""
+    if not RUN_ID_PATTERN.fullmatch(folder.name) or folder.parent != root:
+        raise RunStoreError(f"{folder} is not a run folder of {root}.")
+    try:
+        st = os.lstat(folder)
+        if not stat.S_ISDIR(st.st_mode) or folder.resolve().parent != root.resolve():
+            raise RunStoreError(f"{folder} is not a run folder of {root}.")
+        shutil.rmtree(folder)  # on Linux rmtree never follows links inside (fd-based)
+    except FileNotFoundError:
+        if os.path.lexists(folder):  # something inside vanished meanwhile: once more
+            with contextlib.suppress(FileNotFoundError):
+                shutil.rmtree(folder)
+            return True
+        return False
+    return True

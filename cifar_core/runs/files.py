@@ -12,11 +12,9 @@ any file but the history is wrong (listing never reads the history; `load` check
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import shutil
 import stat
 import threading
 import time
@@ -361,36 +359,6 @@ def _forget_missing(root: Path, seen: set[str]) -> None:
             del _SUMMARIES[key]
 
 
-def _folder_usage(folder: Path) -> tuple[int, float]:
-    """(bytes, latest modification time) of a folder and everything in it.
-
-    Symbolic links are counted as links, never followed. FileNotFoundError if the folder
-    itself is gone; entries that vanish meanwhile are skipped.
-    """
-    top = os.lstat(folder)
-    total, latest = 0, top.st_mtime
-    pending = [folder]
-    while pending:
-        current = pending.pop()
-        try:
-            entries = list(os.scandir(current))
-        except FileNotFoundError:
-            if current == folder:
-                raise
-            continue
-        for entry in entries:
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except FileNotFoundError:
-                continue
-            latest = max(latest, st.st_mtime)
-            if stat.S_ISDIR(st.st_mode):
-                pending.append(Path(entry.path))
-            else:
-                total += st.st_size
-    return total, latest
-
-
 # --- Budget and write errors --------------------------------------------------------------
 
 
@@ -403,22 +371,3 @@ def _fallback_time(folder: Path) -> float:
         return folder.stat().st_mtime
     except OSError:
         return 0.0
-
-
-def _remove_run_folder(root: Path, folder: Path) -> bool:
-    """Delete one run folder; False if it was already gone. Refuses anything but a real
-    folder named like a run id directly inside the root (never follows a link)."""
-    if not RUN_ID_PATTERN.fullmatch(folder.name) or folder.parent != root:
-        raise RunStoreError(f"{folder} is not a run folder of {root}.")
-    try:
-        st = os.lstat(folder)
-        if not stat.S_ISDIR(st.st_mode) or folder.resolve().parent != root.resolve():
-            raise RunStoreError(f"{folder} is not a run folder of {root}.")
-        shutil.rmtree(folder)  # on Linux rmtree never follows links inside (fd-based)
-    except FileNotFoundError:
-        if os.path.lexists(folder):  # something inside vanished meanwhile: once more
-            with contextlib.suppress(FileNotFoundError):
-                shutil.rmtree(folder)
-            return True
-        return False
-    return True
