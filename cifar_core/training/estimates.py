@@ -8,10 +8,15 @@ manager gathers those under its lock and asks here (`JobManager.estimate_seconds
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from cifar_core import constants as C
 from cifar_core.training import precision
 from cifar_core.training.config import TrainConfig
+from cifar_core.training.monitor import FINISHED
+
+if TYPE_CHECKING:  # the job module imports TensorFlow lazily; annotations only
+    from cifar_core.training.job import TrainingJob
 
 
 def expected_speed(model: str) -> float:
@@ -61,3 +66,46 @@ def poll_interval(audience: int) -> float:
     """
     seconds = math.ceil(audience / C.POLL_BUDGET_PER_SECOND) * C.POLL_SECONDS
     return float(min(C.MAX_POLL_SECONDS, max(C.POLL_SECONDS, seconds)))
+
+
+class QueueEstimates:
+    """The job manager's estimates for the pages: expected training time, wait and poll rate.
+
+    A part of `queue.JobManager` (its base class): it reads the manager's measured speeds
+    (`_speed`), queue (`_waiting`, `_running` under `_cond`), limits and watcher counts, and
+    feeds them to the arithmetic above.
+    """
+
+    _speed: dict[str, float]
+
+    def _learn_speed(self, job: TrainingJob) -> None:
+        snap = job.monitor.snapshot()
+        if snap.status == FINISHED and snap.images_per_second:
+            self._speed[job.config.model] = snap.images_per_second
+
+    def estimate_seconds(self, config: TrainConfig) -> float:
+        """Expected training time of a config on this machine (from measured speeds).
+
+        Capped at the per-run time limit: no run trains longer.
+        """
+        speed = self._speed.get(config.model) or expected_speed(config.model)
+        return training_seconds(config, speed, self.limits.max_run_minutes)
+
+    def estimate_wait(self, job: TrainingJob) -> float | None:
+        """Seconds until a waiting job should start (None if it is not waiting)."""
+        with self._cond:
+            if job not in self._waiting:
+                return None
+            ahead = self._waiting[: self._waiting.index(job)]
+            running = list(self._running)
+        remaining = []
+        for other in running:
+            eta = other.monitor.snapshot().eta_seconds
+            remaining.append(eta if eta is not None else self.estimate_seconds(other.config))
+        ahead_seconds = [self.estimate_seconds(other.config) for other in ahead]
+        return wait_seconds(remaining, ahead_seconds, self.max_concurrent)
+
+    def poll_seconds(self, jobs: TrainingJob | list[TrainingJob]) -> float:
+        """How often a session should poll these jobs: 1 s, slower as more sessions watch."""
+        jobs = jobs if isinstance(jobs, list) else [jobs]
+        return poll_interval(max((self.watchers(job) for job in jobs), default=1))

@@ -19,21 +19,17 @@ from cifar_core.lesson import shared_lesson
 from cifar_core.runs import RunStore
 from cifar_core.runs.disk import RunBudget
 from cifar_core.training import TrainConfig, TrainingJob, precision
-from cifar_core.training.estimates import (
-    expected_speed,
-    poll_interval,
-    training_seconds,
-    wait_seconds,
-)
+from cifar_core.training.estimates import QueueEstimates
+from cifar_core.training.estimates import expected_speed as expected_speed
 from cifar_core.training.limits import LimitError, Limits, training_slots
 from cifar_core.training.memory import limit_malloc_arenas, release_free_memory
-from cifar_core.training.monitor import CANCELLED, FAILED, FINISHED
+from cifar_core.training.monitor import CANCELLED, FAILED
 from cifar_core.training.presence import Presence
 from cifar_core.training.sharing import Sharing
 from cifar_core.training.teacher_stops import TeacherStops, note_teacher_stop
 
 
-class JobManager:
+class JobManager(QueueEstimates):
     """Process-wide queue: at most `max_concurrent` trainings at once, the rest wait in order.
 
     Requests with an identical config share one job: while it waits, runs or after it
@@ -328,40 +324,6 @@ class JobManager:
         # Keep the run store within its budget, oldest first; never a protected run.
         with contextlib.suppress(OSError):  # a store that cannot be pruned must not stop the queue
             store.prune(self.protected_run_ids())
-
-    def _learn_speed(self, job: TrainingJob) -> None:
-        snap = job.monitor.snapshot()
-        if snap.status == FINISHED and snap.images_per_second:
-            self._speed[job.config.model] = snap.images_per_second
-
-    # --- what the UI asks ---
-
-    def estimate_seconds(self, config: TrainConfig) -> float:
-        """Expected training time of a config on this machine (from measured speeds).
-
-        Capped at the per-run time limit: no run trains longer.
-        """
-        speed = self._speed.get(config.model) or expected_speed(config.model)
-        return training_seconds(config, speed, self.limits.max_run_minutes)
-
-    def estimate_wait(self, job: TrainingJob) -> float | None:
-        """Seconds until a waiting job should start (None if it is not waiting)."""
-        with self._cond:
-            if job not in self._waiting:
-                return None
-            ahead = self._waiting[: self._waiting.index(job)]
-            running = list(self._running)
-        remaining = []
-        for other in running:
-            eta = other.monitor.snapshot().eta_seconds
-            remaining.append(eta if eta is not None else self.estimate_seconds(other.config))
-        ahead_seconds = [self.estimate_seconds(other.config) for other in ahead]
-        return wait_seconds(remaining, ahead_seconds, self.max_concurrent)
-
-    def poll_seconds(self, jobs: TrainingJob | list[TrainingJob]) -> float:
-        """How often a session should poll these jobs: 1 s, slower as more sessions watch."""
-        jobs = jobs if isinstance(jobs, list) else [jobs]
-        return poll_interval(max((self.watchers(job) for job in jobs), default=1))
 
     def active_run_ids(self) -> set[str]:
         """Run ids of jobs alive in this process (their "running" status is real)."""
