@@ -365,3 +365,6 @@ PANEL_CHART_WIDTH_PX = 260
 # 480 px labels, the default width and a one-line header it was 930 px wide, cut off at 358).
 REFERENCE_LABEL_LIMIT_PX = 120
 REFERENCE_CHART_WIDTH_PX = 140
+# The teacher page: how long the outcome of the teacher's last action (stop, cancel, delete,
+# prune) stays under the class view, which refreshes every 2 s.
+TEACHER_NOTE_SECONDS = 60

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 UNLOCK_KEY = "teacher_unlock"  # a keyed digest of the passcode this session unlocked with
 ATTEMPTS_KEY = "teacher_attempts"  # this session's wrong guesses (passcode.Attempts)
 CHOICE_KEY = "teacher_choice"  # the row the teacher acts on
-DONE_KEY = "teacher_done"  # what the last action did, shown once
+DONE_KEY = "teacher_done"  # what the last action did and when, shown for a while
 
 # No passcode configured: no teacher page. The navigation does not list it then, and a direct
 # link never runs this file; if it ever did, it would show nothing but this line.
@@ -105,18 +105,19 @@ def describe(row: classroom.ClassRow) -> str:
 def stop_clicked(row: classroom.ClassRow) -> None:
     done = classroom.stop_for_everyone(manager, row)
     if row.can_cancel:
-        st.session_state[DONE_KEY] = (
-            "Cancelled: the queue moves up." if done else "It had already started or ended."
-        )
+        note_done("Cancelled: the queue moves up." if done else "It had already started or ended.")
     else:
-        st.session_state[DONE_KEY] = (
-            "Stopping it after its current batch." if done else "It had already ended."
-        )
+        note_done("Stopping it after its current batch." if done else "It had already ended.")
+
+
+def note_done(text: str) -> None:
+    """Say what an action did (shown under the table for TEACHER_NOTE_SECONDS)."""
+    st.session_state[DONE_KEY] = (text, time.monotonic())
 
 
 def delete_clicked(run_id: str) -> None:
     done = classroom.delete_run(manager, store, run_id)
-    st.session_state[DONE_KEY] = (
+    note_done(
         f"Deleted run {run_id}."
         if done
         else "This run cannot be deleted now (it is in use, or already gone)."
@@ -170,8 +171,12 @@ def class_view() -> None:
         st.dataframe([table_row(r) for r in rows], hide_index=True, width="stretch")
     else:
         st.caption("No runs yet.")
-    if DONE_KEY in st.session_state:
-        st.info(st.session_state.pop(DONE_KEY))
+    # The last action's outcome stays up for TEACHER_NOTE_SECONDS: the view refreshes every
+    # 2 s, and a note shown once was gone before a teacher looking at the class could read it.
+    note = st.session_state.get(DONE_KEY)
+    if note and time.monotonic() - note[1] < C.TEACHER_NOTE_SECONDS:
+        ago = round(time.monotonic() - note[1])
+        st.info(f"{note[0]} ({ago} s ago)" if ago >= 2 else note[0])
     actions_ui(rows)
 
 

@@ -199,6 +199,8 @@ def test_the_teacher_deletes_a_saved_run_after_confirming_and_prunes(
     assert not teacher.exception, teacher.exception
     assert not (runs / "20260101-100000-bbbbbb").exists()
     assert "Deleted run 20260101-100000-bbbbbb." in page_text(teacher)
+    teacher.run()  # the view refreshes every 2 s: the outcome stays up for a while
+    assert "Deleted run 20260101-100000-bbbbbb." in page_text(teacher)
 
     monkeypatch.setenv("CIFAR_RUNS_MAX_COUNT", "1")
     teacher.run()
