@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
+from cifar_core import constants as C
 from cifar_core.images import upscale_nearest
 from cifar_core.runs import MODEL_FILE, RunStore
 from ui.upload import photo_upload
@@ -115,10 +116,10 @@ def where_it_looked(
         f"Left pair: the predicted class, **{names[predicted]}**; right pair: {other_word}, "
         f"**{names[other]}**. Grad-CAM: how much each area of the last convolution's output "
         "pushes that class's score up (bright = more). Occlusion: how much the class's "
-        "probability drops when an 8×8 patch of the image's average colour covers that area "
-        "(bright = the biggest drop in this image; the caption gives its size). The two classes' "
-        "Grad-CAM maps can look alike when the network relies on the same features for both; "
-        "their occlusion maps then often differ more."
+        f"probability drops when a {C.OCCLUSION_PATCH}×{C.OCCLUSION_PATCH} patch of the image's "
+        "average colour covers that area (bright = the biggest drop in this image; the caption "
+        "gives its size). The two classes' Grad-CAM maps can look alike when the network relies "
+        "on the same features for both."
     )
     if st.toggle(
         "Sanity check: the same maps from this network with random weights",
