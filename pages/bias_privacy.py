@@ -13,6 +13,7 @@ from cifar_core.bias_privacy import analysis as E
 from cifar_core.bias_privacy import charts as EC
 from cifar_core.bias_privacy import content as T
 from cifar_core.charts import per_class_bars
+from cifar_core.comparison.analysis import USABLE_STATUSES
 from cifar_core.runs import RunInfo, RunStore, RunStoreError
 from ui.common import LATEST_RUN_KEY, get_data, get_store, load_saved_run, own_runs
 from ui.compat import require_app_navigation
@@ -21,7 +22,6 @@ from ui.take_home import model_card_buttons
 require_app_navigation()
 
 # Only these runs were evaluated and have predictions saved.
-USABLE_STATUSES = ("finished", "stopped")
 GROUP_KEYS = {"Group A": "a", "Group B": "b"}  # widget-key prefixes
 QUIZ_SEED_KEY = "bp_quiz_seed"  # one option order per session
 
