@@ -617,7 +617,7 @@ def test_a_running_run_is_judged_by_its_weights_only_once_they_settle(tmp_store)
     make_run(tmp_store, RUN_ID, status=R.RUNNING)
     path = tmp_store.path(RUN_ID) / R.BEST_WEIGHTS_FILE
     h5_weights(path)
-    path.write_bytes(path.read_bytes()[:1000])  # ModelCheckpoint is writing it right now
+    path.write_bytes(path.read_bytes()[:1000])  # the job is saving it right now
     (info,) = tmp_store.list_runs(active_ids={RUN_ID})
     assert info.status == R.RUNNING
     settle(tmp_store.path(RUN_ID), age=3)  # nobody finished it

@@ -380,7 +380,7 @@ def test_a_running_run_is_not_judged_by_files_it_is_writing(real_run, tmp_path):
     clone(real_run, store.root / GOOD)
     clone(real_run, store.root / BAD)
     patch_json(store.root / BAD / R.STATUS_FILE, with_key("status", "running"))
-    cut_file(store.root / BAD / R.BEST_WEIGHTS_FILE, 100)  # ModelCheckpoint is writing it
+    cut_file(store.root / BAD / R.BEST_WEIGHTS_FILE, 100)  # the job is saving it right now
     assert {i.run_id: i.status for i in store.list_runs()}[BAD] == R.INTERRUPTED
     past = time_ago(60)
     os.utime(store.root / BAD / R.BEST_WEIGHTS_FILE, (past, past))  # nobody finished it

@@ -151,12 +151,20 @@ def predict_probs(model: Any, images: np.ndarray, indices: np.ndarray) -> np.nda
     return np.concatenate(out) if out else np.zeros((0, C.NUM_CLASSES), np.float32)
 
 
-def save_model_files(model: Any, config: TrainConfig, precision: str, folder: Any) -> None:
-    """Write the model (.keras) and its weights (.weights.h5), always as float32.
+def save_model_files(
+    model: Any, config: TrainConfig, precision: str, folder: Any, best_weights: list | None = None
+) -> None:
+    """Write the model (.keras), its weights (.weights.h5) and the best epoch's, all float32.
 
     A model trained in mixed bfloat16 holds float32 weights already; they are copied into the
     float32 build of the same network, so the download computes in float32 on any computer
     (a laptop without bfloat16 hardware would emulate it slowly) and loads in plain Keras.
+
+    Args:
+        best_weights: the best validation epoch's weights (training.callbacks.BestWeights),
+            written last as best.weights.h5; None writes no such file (no epoch was scored).
+            They replace the weights of the float32 model that wrote the other files, so
+            the model passed in must not be used after this call.
     """
     portable = model
     if precision != FLOAT32:
@@ -171,6 +179,9 @@ def save_model_files(model: Any, config: TrainConfig, precision: str, folder: An
             mine.assign(trained)
     portable.save(folder / MODEL_FILE)
     portable.save_weights(folder / WEIGHTS_FILE)
+    if best_weights is not None:
+        portable.set_weights(best_weights)
+        portable.save_weights(folder / BEST_WEIGHTS_FILE)
 
 
 def make_augment_fn(config: TrainConfig) -> Callable[[Any], Any] | None:
@@ -267,10 +278,8 @@ class TrainingJob:
         cfg, data, monitor, clock = self.config, self.data, self.monitor, self.phases
         clock.add("queue", time.perf_counter() - self.created)
         monitor.set_status(PREPARING)  # before the first import of Keras, which takes seconds
-        with clock.time("import"):
-            import keras
-
-            from cifar_core.training.callbacks import LiveMonitorCallback
+        with clock.time("import"):  # the callbacks' module imports Keras (and TensorFlow)
+            from cifar_core.training.callbacks import BestWeights, LiveMonitorCallback
         with clock.time("precision"):
             self.precision = precision_for(cfg.model)
 
@@ -296,16 +305,10 @@ class TrainingJob:
         steps_per_epoch = cfg.steps_per_epoch()  # = ⌈len(train_idx) / batch_size⌉
         monitor.begin(steps_per_epoch * cfg.epochs, cfg.batch_size)
         live = LiveMonitorCallback(monitor, cfg.batch_size, len(train_idx), self.time_limit_s)
-        callbacks = [
-            live,
-            # As the lesson's ModelCheckpoint: keep the weights of the best validation epoch.
-            keras.callbacks.ModelCheckpoint(
-                str(folder / BEST_WEIGHTS_FILE),
-                monitor="val_accuracy",
-                save_best_only=True,
-                save_weights_only=True,
-            ),
-        ]
+        # As the lesson's ModelCheckpoint: keep the weights of the best validation epoch (in
+        # memory; the file is written once, with the others, when the run is saved).
+        best = BestWeights("val_accuracy")
+        callbacks = [live, best]
         fit_start = time.perf_counter()
         # shuffle=False: the tf.data pipeline already reshuffles every epoch with the seed.
         model.fit(
@@ -337,7 +340,7 @@ class TrainingJob:
 
         monitor.set_status(SAVING)
         with clock.time("saving"):
-            save_model_files(model, cfg, self.precision.precision, folder)
+            save_model_files(model, cfg, self.precision.precision, folder, best.weights)
             snap = monitor.snapshot()
             # The per-batch curve at bounded resolution (≤ MAX_CURVE_POINTS merged points,
             # with their min and max): a 62,500-batch run saves and reopens as cheaply as a
