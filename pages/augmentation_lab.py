@@ -332,13 +332,18 @@ chosen = image_choice_ui(data)
 # before the preview. There (narrow screens only; the desktop layout is unchanged) the preview
 # goes first and stays pinned under the app's header, the grid capped at a third of the screen,
 # so a student sees each change right above the slider they move while the settings scroll
-# under it. CSS, because Streamlit has no column order or pinning for small screens.
+# under it. CSS, because Streamlit has no column order or pinning for small screens. Pinned,
+# it needs the app's own opaque background, and Streamlit has no CSS variable for that: the
+# theme is pinned light in .streamlit/config.toml (the menu offers no theme switch, a phone in
+# dark mode still gets the light app: tests/test_browser_sizes.py), so it is the configured
+# background colour, else Streamlit's light default.
+pinned_background = st.get_option("theme.backgroundColor") or "#ffffff"
 st.html(
     f"""<style>
 @media (max-width: {C.PHONE_MAX_WIDTH_PX}px) {{
   [data-testid="stColumn"]:has(.st-key-aug_preview) {{
     order: -1; position: sticky; top: 3.75rem; z-index: 2; max-height: 50vh;
-    overflow-y: auto; background: var(--st-background-color, #fff);
+    overflow-y: auto; background: {pinned_background};
     box-shadow: 0 6px 6px -6px rgba(0, 0, 0, 0.4);
   }}
   .st-key-aug_preview h2 {{ font-size: 1.25rem; padding: 0.25rem 0; }}

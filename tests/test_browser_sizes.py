@@ -26,6 +26,15 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 PROJECTOR = {"width": 1280, "height": 720}
 PHONE = {"width": 390, "height": 844}
+# The app's background, the pinned preview column's, and its heading's text colour.
+PINNED_COLOURS = """() => {
+  const column = [...document.querySelectorAll('[data-testid="stColumn"]')]
+    .find(c => c.querySelector('.st-key-aug_preview'));
+  const colour = (e, key) => getComputedStyle(e)[key];
+  return {app: colour(document.querySelector('.stApp'), 'backgroundColor'),
+          pinned: colour(column, 'backgroundColor'),
+          heading: colour(column.querySelector('h2'), 'color')};
+}"""
 CHARTS = '[data-testid="stVegaLiteChart"]'
 # A live chart side by side with its twin at 1280 px (main area about 820 px, sidebar open).
 LIVE_MIN_WIDTH = 380
@@ -114,8 +123,9 @@ def test_projector_text_and_live_charts_and_the_phone_layout(tmp_path: Path, tra
         shoot(page, tmp_path, "train_live_1280")
         page.close()
 
-        # Phone: the lab's preview right by the slider being moved.
-        page = browser.new_page(viewport=PHONE)
+        # Phone: the lab's preview right by the slider being moved. A phone in dark mode, as
+        # at night: the app stays light, and the pinned preview is as opaque as the app.
+        page = browser.new_page(viewport=PHONE, color_scheme="dark")
         page.context.add_cookies([{"name": COOKIE_NAME, "value": TEST_OWNER_KEY, "url": base_url}])
         open_app_page(page, base_url, "augmentation_lab", "Augmentation lab")
         for presses, slider in ((12, "aug_rotation_range"), (3, "aug_zoom_range")):
@@ -142,6 +152,10 @@ def test_projector_text_and_live_charts_and_the_phone_layout(tmp_path: Path, tra
             assert grid["y"] + grid["height"] <= moved["y"], (moved, grid)
         assert_fits(page, "augmentation_lab")
         shoot(page, tmp_path, "augmentation_lab_390")
+        colours = page.evaluate(PINNED_COLOURS)
+        print(f"390×844 in dark mode: {colours}")
+        assert colours["app"] == colours["pinned"] == "rgb(255, 255, 255)", colours
+        assert colours["heading"] != colours["pinned"], colours
 
         # Phone: no page scrolls sideways, no chart or image is cut off.
         for url_path, label, charts in (
