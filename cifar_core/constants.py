@@ -360,11 +360,14 @@ PHONE_MAX_WIDTH_PX = 640
 # (Vega-Lite fits only single views): its panels get this plot width, which fits a 390 px phone
 # with the y axis (at the default it ran about 100 px past the screen's edge).
 PANEL_CHART_WIDTH_PX = 260
-# Shallow vs deep's published-results chart on a phone: its row labels cut at this width (the
-# full label is in the tooltip) and its plot this wide, with the value beside each bar (at
-# 480 px labels, the default width and a one-line header it was 930 px wide, cut off at 358).
-REFERENCE_LABEL_LIMIT_PX = 120
+# Shallow vs deep's published-results chart on a phone: its row labels (three short lines:
+# source, network, epochs; the full label is in the tooltip) cut at this width if ever longer,
+# and its plot this wide, with the value beside each bar (at 480 px labels, the default width
+# and a one-line header it was 930 px wide, cut off at 358).
+REFERENCE_LABEL_LIMIT_PX = 140
 REFERENCE_CHART_WIDTH_PX = 140
+# Its rows' height: a row label has three short lines (source, network, epochs) at 14 px.
+REFERENCE_ROW_PX = 60
 # The teacher page: how long the outcome of the teacher's last action (stop, cancel, delete,
 # prune) stays under the class view, which refreshes every 2 s.
 TEACHER_NOTE_SECONDS = 60

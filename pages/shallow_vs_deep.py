@@ -203,14 +203,7 @@ def scoreboard_ui(summaries: list[S.RunSummary], runs: list[Run], infos: list) -
 
 def references_ui(summaries: list[S.RunSummary]) -> None:
     st.header("Published results, for scale")
-    measured = [
-        {
-            "label": f"{s.label} · {s.train_size:,} training images · {s.epochs} epochs",
-            "model": s.label,
-            "accuracy": s.test_accuracy,
-        }
-        for s in summaries
-    ]
+    measured = [R.measured_row(s.label, s.train_size, s.epochs, s.test_accuracy) for s in summaries]
     st.altair_chart(
         reference_chart(R.reference_rows(), measured, [s.label for s in summaries]),
         width="stretch",

@@ -136,7 +136,7 @@ def _every_chart():
     epoch = {"epoch": 1, "loss": 1.0, "accuracy": 0.4, "val_loss": 1.2, "val_accuracy": 0.35}
     rows = K.curve_rows({"a": [epoch], "b": [epoch]})
     per_class = [{"class": n, "model": m, "accuracy": 0.5} for n in names for m in ("a", "b")]
-    measured = [{"label": "a", "model": "a", "accuracy": 0.4}]
+    measured = [{"label": "a", "axis": "a", "model": "a", "accuracy": 0.4}]
     group = ScoreParams(0.7, 0.1, 0.3, 0.1)
     rng = np.random.default_rng(0)
     return {

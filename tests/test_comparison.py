@@ -4,6 +4,7 @@ scoreboard, reference data, charts, and the look-inside helpers (filters, featur
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -281,6 +282,29 @@ def test_reference_results_are_data_with_source_budget_and_metric():
     assert all(r["model"] in r["label"] and r["budget"] in r["label"] for r in rows)
 
 
+@pytest.mark.parametrize(("epochs", "said"), [(1, "1 epoch"), (2, "2 epochs"), (60, "60 epochs")])
+def test_a_measured_run_row_names_its_budget_in_full_and_in_three_lines(epochs, said):
+    row = R.measured_row("deep (a1b2c3)", 40_000, epochs, 0.5)
+    assert row["label"] == f"deep (a1b2c3) · 40,000 training images · {said}"
+    assert row["axis"].split(R.AXIS_LINE_BREAK) == ["deep (a1b2c3)", "40,000 images", said]
+    assert row["model"] == "deep (a1b2c3)" and row["accuracy"] == 0.5
+
+
+def test_each_published_result_has_a_short_unique_row_label_that_says_its_epochs():
+    """The chart's row labels: source, network and epochs, one short line each (the full
+    label, with the budget, is the tooltip and the table's). 19 characters at 14 px fit the
+    140 px label width in Chromium (tests/test_browser_sizes.py, phone and projector)."""
+    rows = R.reference_rows()
+    lines = [r["axis"].split(R.AXIS_LINE_BREAK) for r in rows]
+    assert len({r["axis"] for r in rows}) == len(rows)
+    for row, (source, net, epochs) in zip(rows, lines, strict=True):
+        assert max(map(len, (source, net, epochs))) <= 19, row["axis"]
+        assert source in row["label"] and epochs in row["budget"]
+        assert re.fullmatch(r"\d+ epochs", epochs), epochs
+        assert net in ("shallow", "deep", R.KERAS_VARIANT_SHORT), net
+        assert row["model"] == net or net == R.KERAS_VARIANT_SHORT
+
+
 # --- charts ------------------------------------------------------------------------------------
 
 
@@ -313,7 +337,14 @@ def test_per_class_reference_and_confusion_charts_build():
     rows = K.per_class_rows({"shallow": [0.5] * 10, "deep": [0.6] * 10}, CLASS_NAMES)
     spec = CC.per_class_grouped(rows, ["shallow", "deep"], CLASS_NAMES).to_dict()
     assert any("yOffset" in lay.get("encoding", {}) for lay in layers_of(spec))
-    measured = [{"label": "deep · 300 images · 1 epoch", "model": "deep", "accuracy": 0.2}]
+    measured = [
+        {
+            "label": "deep · 300 images · 1 epoch",
+            "axis": R.axis_label("deep", "300 images", "1 epoch"),
+            "model": "deep",
+            "accuracy": 0.2,
+        }
+    ]
     spec = CC.reference_chart(R.reference_rows(), measured, ["deep"]).to_dict()
     groups = {r["group"] for r in spec["data"]["values"]}
     assert groups == {CC.PUBLISHED, CC.MEASURED}  # two panels, never mixed

@@ -148,7 +148,9 @@ def test_two_saved_runs_are_compared_side_by_side(page_with_runs, two_runs):
         R.NOTEBOOK_PROSE,
     }
     mine = [r for r in refs if r["group"] == CC.MEASURED]
-    assert len(mine) == 2 and all("300 training images · 1 epochs" in r["label"] for r in mine)
+    assert len(mine) == 2 and all(
+        r["label"].endswith("· 300 training images · 1 epoch") for r in mine
+    )
     per_class = next(c for c in charts if any("class" in r for r in c))
     assert {r["model"] for r in per_class} == {"shallow", "deep"}
     confusions = [c for c in charts if any("count" in r for r in c)]

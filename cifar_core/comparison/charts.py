@@ -16,6 +16,7 @@ from cifar_core.charts import (
     value_axis,
     value_scale,
 )
+from cifar_core.comparison.references import AXIS_LINE_BREAK
 
 # Blue and orange stay apart for the common colour-vision deficiencies; every chart also
 # separates the runs by dash, shape or text, so it still reads in greyscale.
@@ -220,6 +221,8 @@ def per_class_grouped(
     return readable((bars + text).properties(title="Test accuracy per class", height=420))
 
 
+# references.AXIS_LINE_BREAK as it is written inside a Vega expression's string.
+AXIS_LINE_BREAK_EXPR = AXIS_LINE_BREAK.encode("unicode_escape").decode()
 PUBLISHED = "Published results (not measured here: full data, long training)"
 MEASURED = "Your runs (test accuracy, measured on this machine)"
 
@@ -231,10 +234,13 @@ def reference_chart(
 
     The panels never mix: references are grey dashed rules ending in a tick, with their value
     written next to them; the student's runs are coloured bars labelled with their budget.
+    Each row is named by its short "axis" label, one line per part (source, network, epochs),
+    so that it is read whole on a projector and fits a phone; the long label is its tooltip.
 
     Args:
-        references: rows from references.reference_rows (label, source, accuracy, value_text…).
-        measured: rows (label, model, accuracy) for the student's runs; model is the run label.
+        references: rows from references.reference_rows (label, axis, source, accuracy…).
+        measured: rows (label, axis, model, accuracy) for the student's runs; model is the run
+            label, axis made by references.axis_label.
         labels: the run labels, in legend order (same colours as the curves).
     """
     colour_scale, _ = _run_scales(labels)
@@ -243,10 +249,14 @@ def reference_chart(
     ]
     base = alt.Chart().encode(
         y=alt.Y(
-            "label:N",
+            "axis:N",
             sort=None,
             title=None,
-            axis=alt.Axis(labelLimit=C.REFERENCE_LABEL_LIMIT_PX),
+            axis=alt.Axis(
+                labelLimit=C.REFERENCE_LABEL_LIMIT_PX,
+                labelOverlap=False,  # three-line labels: Vega would hide every other one
+                labelExpr=f"split(datum.label, '{AXIS_LINE_BREAK_EXPR}')",
+            ),
         ),
         x=alt.X(
             "accuracy:Q",
@@ -271,7 +281,7 @@ def reference_chart(
         base.mark_text(align="left", dx=6, color="#333", fontSize=C.CHART_MARK_TEXT_PX).encode(
             text="value_text:N"
         ),
-    ).properties(height=alt.Step(24), width=C.REFERENCE_CHART_WIDTH_PX)
+    ).properties(height=alt.Step(C.REFERENCE_ROW_PX), width=C.REFERENCE_CHART_WIDTH_PX)
     chart = layers.facet(
         data=alt.Data(values=rows),
         row=alt.Row(

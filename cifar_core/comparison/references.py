@@ -19,6 +19,8 @@ class ReferenceResult:
         value: the accuracy, 0–1.
         metric: what was measured ("test accuracy", "validation accuracy", …).
         approximate: True when the source gives a rounded "about" value.
+        axis_model: the network in two words for the chart's row label, when `model` is a
+            longer description ("" means `model` itself).
     """
 
     source: str
@@ -28,6 +30,12 @@ class ReferenceResult:
     value: float
     metric: str
     approximate: bool = False
+    axis_model: str = ""
+
+    @property
+    def axis_lines(self) -> tuple[str, str, str]:
+        """The chart's row label, one short line each: source, network, epochs."""
+        return (self.short, self.axis_model or self.model, self.budget.split(",")[0])
 
     @property
     def value_text(self) -> str:
@@ -42,8 +50,18 @@ NOTEBOOK_PROSE = "The lesson's notebook 003 (its text, not its printed output)"
 # The Keras example is not the lesson's deep net: its second convolution is unpadded, it has
 # 1,250,858 parameters, and it trains with RMSprop(1e-4, decay 1e-6) and 0.1 shifts + flips.
 KERAS_VARIANT = "a variant of the deep net (unpadded 2nd conv, 1,250,858 parameters, RMSprop 1e-4)"
+KERAS_VARIANT_SHORT = "deep variant"
 # The Keras example validates on the 10,000 test images (validation_data=(x_test, y_test)).
 VAL_ON_TEST = "validation accuracy (on the test split)"
+
+# Between the lines of a row label on the published-results chart (charts.reference_chart).
+AXIS_LINE_BREAK = "\n"
+
+
+def axis_label(*lines: str) -> str:
+    """A row label of the published-results chart: short lines, each on its own line."""
+    return AXIS_LINE_BREAK.join(lines)
+
 
 REFERENCE_RESULTS: tuple[ReferenceResult, ...] = (
     ReferenceResult(
@@ -63,6 +81,7 @@ REFERENCE_RESULTS: tuple[ReferenceResult, ...] = (
         0.75,
         VAL_ON_TEST,
         approximate=True,
+        axis_model=KERAS_VARIANT_SHORT,
     ),
     ReferenceResult(
         KERAS_EXAMPLE,
@@ -72,6 +91,7 @@ REFERENCE_RESULTS: tuple[ReferenceResult, ...] = (
         0.79,
         VAL_ON_TEST,
         approximate=True,
+        axis_model=KERAS_VARIANT_SHORT,
     ),
     ReferenceResult(
         NOTEBOOKS,
@@ -99,6 +119,7 @@ def reference_rows(references: Sequence[ReferenceResult] = REFERENCE_RESULTS) ->
     return [
         {
             "label": f"{r.short} · {r.model} · {r.budget}",
+            "axis": axis_label(*r.axis_lines),
             "source": r.source,
             "model": r.model,
             "budget": r.budget,
@@ -108,3 +129,14 @@ def reference_rows(references: Sequence[ReferenceResult] = REFERENCE_RESULTS) ->
         }
         for r in references
     ]
+
+
+def measured_row(label: str, train_size: int, epochs: int, accuracy: float) -> dict:
+    """One of the student's runs as a row of the published-results chart's second panel."""
+    epochs_text = f"{epochs} epoch{'' if epochs == 1 else 's'}"
+    return {
+        "label": f"{label} · {train_size:,} training images · {epochs_text}",
+        "axis": axis_label(label, f"{train_size:,} images", epochs_text),
+        "model": label,
+        "accuracy": accuracy,
+    }
