@@ -111,3 +111,53 @@ def test_the_teacher_unlocks_sees_a_students_run_and_stops_it(tmp_path: Path):
             expect(teacher.get_by_role("heading", name="The class together")).to_be_visible()
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_class_together_draws_every_seed_on_a_projector_and_a_phone(
+    tmp_path: Path, trained_store
+):
+    """Three seeds of one setting (copies of a real run): the chart draws a line per seed and
+    the median, with text at projector size, and fits a 390 px phone."""
+    from tests.test_browser_sizes import PHONE, PROJECTOR, assert_fits, small_text
+    from tests.test_class_results import seed_copies
+
+    seeds = {"20260101-090000-aaaaaa": 2, "20260101-100000-bbbbbb": 3, "20260101-110000-cccccc": 4}
+    seed_copies(trained_store, tmp_path / "runs", seeds)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'CIFAR_TEACHER_PASSCODE = "{PASSCODE}"\n')
+    expect = playwright_api.expect
+    with (
+        streamlit_server(
+            server_env(tmp_path), extra_args=("--secrets.files", str(secrets))
+        ) as base_url,
+        playwright_api.sync_playwright() as p,
+    ):
+        browser = launch_browser(p)
+        try:
+            for viewport in (PROJECTOR, PHONE):
+                page = browser.new_context(viewport=viewport).new_page()
+                open_app_page(page, base_url, "teacher", "Teacher")
+                page.locator('input[type="password"]').fill(PASSCODE)
+                page.get_by_role("button", name="Unlock").click()
+                expect(page.get_by_role("heading", name="The class together")).to_be_visible(
+                    timeout=30_000
+                )
+                chart = page.locator('[data-testid="stVegaLiteChart"]').filter(
+                    has_text="The class together:"
+                )
+                expect(chart.locator("svg g.mark-line path").first).to_be_attached(timeout=30_000)
+                page.wait_for_timeout(1000)  # Vega draws the text after the frame
+                lines = chart.locator("svg g.mark-line path").count()
+                box = chart.bounding_box()
+                print(f"{viewport['width']} px: {lines} line paths, chart {box}")
+                assert lines >= len(seeds) + 1, lines  # one per seed, and the median
+                assert box["height"] >= 200 and box["x"] + box["width"] <= viewport["width"]
+                if viewport is PROJECTOR:
+                    assert not small_text(page), small_text(page)[:10]
+                else:
+                    assert_fits(page, "teacher page, the class together")
+                page.context.close()
+        finally:
+            browser.close()
