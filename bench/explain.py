@@ -324,8 +324,9 @@ def page_figures(views: dict[int, PageView], repeats: int) -> dict[int, dict[str
         out[name]["warm"] = values
     for name, values in alternate(views, PageView.next_cell, repeats).items():
         out[name]["cell"] = values
-    # Every mistake ("any class" × "any class"): the longest list the explorer builds (every
-    # rerun, ui.explain.chosen_examples makes an Example of each mistake, 12 of them shown).
+    # Every mistake ("any class" × "any class"): the longest choice the explorer has (every
+    # rerun, ui.explain.chosen_examples makes Examples of only the 12 shown, limit=shown, and
+    # counts them all with choice_count).
     for n, view in views.items():
         view.pick(-1, -1)
         view.run(out[n].setdefault("all_first", Times()))

@@ -9,6 +9,7 @@ look?" draws Grad-CAM and occlusion maps for the predicted and the true class.
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -94,9 +95,38 @@ def test_a_class_filter_lists_all_its_mistakes_and_an_empty_cell_says_so(page):
     assert empty, matrix
     at.selectbox(key="result_mx_true").set_value(empty[0][0])
     at.selectbox(key="result_mx_pred").set_value(empty[0][1]).run()
-    assert "this cell of its confusion matrix is 0" in text(at)
+    t, q = empty[0]
+    article = "an" if names[q][0] in "aeiou" else "a"
+    assert (
+        f"The network called **no** test image of class **{names[t]}** {article} "
+        f"**{names[q]}**: this cell of its confusion matrix is 0."
+    ) in text(at)
     assert "Its biggest mistake is" in text(at)
     assert "**0** test images" not in text(at)
+
+
+def test_an_empty_choice_is_one_sentence_with_its_article_and_a_capital():
+    from ui.explain import empty_text
+
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog"]
+    assert empty_text("cell", 3, 5, names, "the network") == (
+        "The network called **no** test image of class **cat** a **dog**: this cell of its "
+        "confusion matrix is 0."
+    )
+    assert empty_text("cell", 3, 0, names, "deep") == (
+        "Deep called **no** test image of class **cat** an **airplane**: this cell of its "
+        "confusion matrix is 0."
+    )
+    assert empty_text("cell", 2, 1, names, "deep").endswith(
+        " an **automobile**: this cell of its confusion matrix is 0."
+    )
+    assert empty_text("right", 4, 4, names, "shallow") == (
+        "Shallow got **no** test image of class **deer** right: this cell of its confusion "
+        "matrix is 0."
+    )
+    assert empty_text("all", -1, -1, names, "the network") == (
+        "The network made **no** mistake of this kind."
+    )
 
 
 def test_where_did_it_look_draws_both_maps_for_predicted_and_true_class(page):
@@ -114,10 +144,21 @@ def test_where_did_it_look_draws_both_maps_for_predicted_and_true_class(page):
     predicted, true = int(probs[index].argmax()), int(y[index])
     other = true if true != predicted else int(np.argsort(probs[index])[-2])
     assert f"Grad-CAM · {names[predicted]}" in maps[0] and f"Grad-CAM · {names[other]}" in maps[2]
+    # Occlusion's note: the most that covering one single patch cost, in percentage points.
+    for note in (maps[1], maps[3]):
+        assert re.search(
+            r" · trained · (covering one 8×8 patch lowered it by up to \d+\.\d percentage points"
+            r"|covering no single patch lowered it)$",
+            note,
+        ), note
     # The sanity check: the same maps from the network with random weights.
     at.toggle(key="result_mx_test_random").set_value(True).run(timeout=180)
     assert not at.exception, at.exception
     assert sum("random weights" in c for c in captions(at)) == 4
+    assert any(
+        "the maps above show the picture itself more than what the network learned" in c.value
+        for c in at.caption
+    )
 
 
 def test_where_did_it_look_on_a_photo_and_a_bad_upload(page):

@@ -165,6 +165,25 @@ def test_occlusion_points_at_the_only_pixels_the_class_reads():
     assert black[REGION].mean() > heat[REGION].mean()
 
 
+def test_the_largest_patch_drop_is_what_covering_that_one_patch_costs():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 200, (32, 32, 3), dtype=np.uint8)
+    image[REGION] = 255
+    model = _region_model()
+    heat, largest = S.occlusion_and_largest_drop(model, image, 0)
+    np.testing.assert_array_equal(heat, S.occlusion(model, image, 0))  # the same map
+    # By hand: REGION (one patch position, 8:16 × 16:24) covered with the image's mean colour.
+    covered = image.astype(np.float32) / 255
+    covered[REGION] = image.reshape(-1, 3).mean(axis=0) / 255
+    whole, hidden = S.predict_batches(model, np.stack([image / np.float32(255), covered]), 2)
+    assert largest == pytest.approx(whole[0] - hidden[0], abs=1e-6)
+    assert largest > 0.1
+    # The map averages the 9 patches over REGION's pixels: only one covers it all.
+    assert heat.max() < largest - 0.01
+    # Class 1 gains when REGION is hidden: no single patch lowers it.
+    assert S.occlusion_and_largest_drop(model, image, 1)[1] < 1e-6
+
+
 def test_patches_cover_every_pixel_whatever_the_stride():
     assert S.patch_starts(32, 8, 4) == [0, 4, 8, 12, 16, 20, 24]  # 7 × 7 = 49 copies
     assert S.patch_starts(32, 8, 5) == [0, 5, 10, 15, 20, 24]  # the edge is covered too

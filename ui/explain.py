@@ -169,18 +169,22 @@ def describe(count: int, kind: str, true_class: int, pred_class: int, names, lab
 
 
 def empty_text(kind: str, true_class: int, pred_class: int, names, label: str) -> str:
-    """What an empty choice means, in words (never "0 test images")."""
+    """What an empty choice means, in words (never "0 test images"), starting with a capital."""
     if kind == "cell":
-        return (
+        called = names[pred_class]
+        article = "an" if called[:1].lower() in ("a", "e", "i", "o", "u") else "a"
+        text = (
             f"{label} called **no** test image of class **{names[true_class]}** "
-            f"**{names[pred_class]}**: this cell of its confusion matrix is 0."
+            f"{article} **{called}**: this cell of its confusion matrix is 0."
         )
-    if kind == "right":
-        return (
+    elif kind == "right":
+        text = (
             f"{label} got **no** test image of class **{names[true_class]}** right: this "
             "cell of its confusion matrix is 0."
         )
-    return f"{label} made **no** mistake of this kind."
+    else:
+        text = f"{label} made **no** mistake of this kind."
+    return text[:1].upper() + text[1:]
 
 
 def image_choice_grid(

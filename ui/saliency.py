@@ -42,32 +42,50 @@ def random_model(root: str, run_id: str) -> keras.Model:
 # A class of 30 clicking the same famous mistake computes its maps once.
 @st.cache_data(max_entries=64, show_spinner="Working out where the network looked…")
 def saliency_maps(
-    root: str, run_id: str, image: np.ndarray, classes: tuple[int, ...], randomized: bool
+    root: str,
+    run_id: str,
+    image: np.ndarray,
+    true_class: int | None,
+    randomized: bool,
+    classes: tuple[int, ...] | None = None,
 ) -> dict:
-    """Grad-CAM and occlusion overlays of one image for each class, with the probabilities.
+    """Grad-CAM and occlusion overlays of one image for two classes, with the probabilities.
+
+    Args:
+        classes: the classes to map; None: the predicted class and the true class, or the
+            second guess when the true class is unknown or is the predicted one (the random
+            weights' check passes the trained network's classes).
 
     Returns:
-        {"probs": (10,) probabilities, "maps": {class: {"grad_cam": rgb, "occlusion": rgb}}}.
+        {"probs": (10,) probabilities, "classes": the mapped classes,
+        "maps": {class: {"grad_cam": rgb, "occlusion": rgb, and a note for each}}}.
     """
     from cifar_core.explain.heatmap import overlay, unit_range
-    from cifar_core.explain.saliency import grad_cam, occlusion
+    from cifar_core.explain.saliency import grad_cam, occlusion_and_largest_drop
     from cifar_core.look_inside import predict_image
 
     model = random_model(root, run_id) if randomized else trained_model(root, run_id)
+    probs = predict_image(model, image)
+    if classes is None:
+        predicted, second = int(np.argmax(probs)), int(np.argsort(probs)[-2])
+        other = true_class if true_class is not None and true_class != predicted else second
+        classes = (predicted, other)
     maps = {}
     for c in classes:
         cam = grad_cam(model, image, c)
-        drop = np.maximum(occlusion(model, image, c), 0.0)  # where covering it lowered c
+        heat, largest = occlusion_and_largest_drop(model, image, c)
+        drop = np.maximum(heat, 0.0)  # where covering it lowered c
         maps[c] = {
             "grad_cam": overlay(image, cam),
             # Stretched per image so the place shows; the caption says how big the drop is.
             "occlusion": overlay(image, unit_range(drop)),
             "grad_cam_note": "flat: nothing stands out" if not cam.any() else "",
-            "occlusion_note": f"largest drop {float(drop.max()):.0%}"
-            if drop.max() > 0
-            else "covering any part never lowered it",
+            "occlusion_note": f"covering one {C.OCCLUSION_PATCH}×{C.OCCLUSION_PATCH} patch "
+            f"lowered it by up to {100 * largest:.1f} percentage points"
+            if largest > 0
+            else "covering no single patch lowered it",
         }
-    return {"probs": predict_image(model, image), "maps": maps}
+    return {"probs": probs, "classes": classes, "maps": maps}
 
 
 MAP_KINDS = (("grad_cam", "Grad-CAM"), ("occlusion", "Occlusion"))
@@ -98,17 +116,14 @@ def where_it_looked(
 
     st.subheader(f"Where did it look? {title}")
     try:
-        first = saliency_maps(root, run_id, image, (), False)
+        result = saliency_maps(root, run_id, image, true_class, False)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         st.warning(f"The saved model of run {run_id} cannot be loaded: {exc}")
         return
-    predicted = int(np.argmax(first["probs"]))
-    second = int(np.argsort(first["probs"])[-2])
-    other = true_class if true_class is not None and true_class != predicted else second
-    classes = (predicted, other)
-    result = saliency_maps(root, run_id, image, classes, False)
+    classes = result["classes"]
+    predicted, other = classes
     left, right = st.columns([1, 4])
-    left.image(upscale_nearest(image, 4), caption="the image (32×32, enlarged)")
+    left.image(upscale_nearest(image, C.OVERLAY_SCALE), caption="the image (32×32, enlarged)")
     with right:
         _map_row(result, classes, names, "trained")
     other_word = "the true class" if other == true_class else "its second guess"
@@ -117,8 +132,9 @@ def where_it_looked(
         f"**{names[other]}**. Grad-CAM: how much each area of the last convolution's output "
         "pushes that class's score up (bright = more). Occlusion: how much the class's "
         f"probability drops when a {C.OCCLUSION_PATCH}×{C.OCCLUSION_PATCH} patch of the image's "
-        "average colour covers that area (bright = the biggest drop in this image; the caption "
-        "gives its size). The two classes' Grad-CAM maps can look alike when the network relies "
+        "average colour covers that area, averaged over the patches that cover each pixel "
+        "(bright = the biggest drop in this image; the caption gives the most one patch cost). "
+        "The two classes' Grad-CAM maps can look alike when the network relies "
         "on the same features for both."
     )
     if st.toggle(
@@ -126,11 +142,14 @@ def where_it_looked(
         key=f"{key}_random",
     ):
         _map_row(
-            saliency_maps(root, run_id, image, classes, True), classes, names, "random weights"
+            saliency_maps(root, run_id, image, None, True, classes),
+            classes,
+            names,
+            "random weights",
         )
         st.caption(
-            "If these look like the trained network's maps, the maps above show the image's "
-            "edges more than what the network learned."
+            "If these look like the trained network's maps, the maps above show the picture "
+            "itself more than what the network learned."
         )
     st.info(SALIENCY_NOTE)
 

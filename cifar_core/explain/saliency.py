@@ -240,6 +240,25 @@ def occlusion(
         (H, W) float32: positive = covering this area lowers the class's probability,
         negative = covering it raises the probability.
     """
+    return occlusion_and_largest_drop(model, image, class_index, patch, stride, fill, batch_size)[0]
+
+
+def occlusion_and_largest_drop(
+    model: keras.Model,
+    image: np.ndarray,
+    class_index: int,
+    patch: int = OCCLUSION_PATCH,
+    stride: int = OCCLUSION_STRIDE,
+    fill: float | None = None,
+    batch_size: int = OCCLUSION_BATCH,
+) -> tuple[np.ndarray, float]:
+    """`occlusion`'s map, and the largest drop that covering one single patch caused.
+
+    The map averages the drops of the patches overlapping each pixel, so its maximum can be
+    smaller than what one patch alone cost; the second value is that one patch's drop of the
+    class's probability (a fraction, 0.25 = 25 percentage points; ≤ 0 when covering no patch
+    lowered it). Same arguments as `occlusion`.
+    """
     image = check_image(image)
     class_index = _check_class(model, class_index)
     height, width = image.shape[:2]
@@ -260,11 +279,12 @@ def occlusion(
     for k, (y, x) in enumerate(boxes, start=1):
         copies[k, y : y + patch, x : x + patch] = _scaled(colour)
     probs = predict_batches(model, copies, batch_size)[:, class_index]
+    patch_drops = probs[0] - probs[1:]  # one per box: what covering that patch alone cost
     drop, covered = np.zeros((height, width)), np.zeros((height, width))
-    for k, (y, x) in enumerate(boxes, start=1):
-        drop[y : y + patch, x : x + patch] += probs[0] - probs[k]
+    for (y, x), patch_drop in zip(boxes, patch_drops, strict=True):
+        drop[y : y + patch, x : x + patch] += patch_drop
         covered[y : y + patch, x : x + patch] += 1
-    return (drop / covered).astype(np.float32)
+    return (drop / covered).astype(np.float32), float(patch_drops.max())
 
 
 def predict_batches(model: keras.Model, x: np.ndarray, batch_size: int) -> np.ndarray:
