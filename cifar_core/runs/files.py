@@ -190,7 +190,7 @@ _SETTLE_NS = 2_000_000_000
 def _check_other_files(folder: Path, running: bool, result: dict) -> None:
     """The predictions and model files that are there (each one is optional).
 
-    A running run rewrites its best weights every epoch and saves its model at the end: its
+    A running run writes its model, weights and predictions when it saves, at the end: its
     files changed within the last seconds may be half written, so they are not judged yet
     (their summary is not cached either, so the next listing looks again).
     """

@@ -1,4 +1,4 @@
-"""Callbacks: the Keras callback that reports live progress to a TrainingMonitor."""
+"""Callbacks: live progress into a TrainingMonitor, and the best validation epoch's weights."""
 
 from __future__ import annotations
 
