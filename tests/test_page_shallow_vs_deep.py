@@ -416,3 +416,12 @@ def test_a_one_pixel_photo_is_refused_with_its_size(page_with_runs):
     at.file_uploader(key="svd_upload").upload("dot.png", buffer.getvalue(), "image/png").run()
     assert not at.exception, at.exception
     assert any("only 1×1 pixels" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize(("slots", "comparable"), [(1, True), (2, False)])
+def test_run_both_says_whether_the_speeds_are_comparable(slots, comparable):
+    from ui.run_both import cpu_note
+
+    note = cpu_note(slots)
+    assert ("each gets the whole CPU" in note) is comparable
+    assert (f"up to {slots} runs at once" in note) is not comparable

@@ -94,6 +94,9 @@ def test_sentences_say_what_was_measured():
     kept = Decision("shallow", FLOAT32, "measured", {FLOAT32: 1000.0, BFLOAT16: 600.0})
     assert "float32" in kept.sentence() and "0.60×" in kept.sentence()
     assert "set by CIFAR_PRECISION" in Decision("deep", BFLOAT16, "forced", {}).sentence()
+    # Faster, but under the 10% bar: the sentence must not say "not faster".
+    close = Decision("deep", FLOAT32, "measured", {FLOAT32: 1000.0, BFLOAT16: 1050.0})
+    assert "not at least 10% faster" in close.sentence() and "1.05×" in close.sentence()
 
 
 # --- the network in bfloat16 -----------------------------------------------------------------

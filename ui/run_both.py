@@ -35,6 +35,20 @@ HANDLED_KEY = "svd_handled_jobs"  # id of the job pair whose end we already reac
 PENDING_KEY = "svd_pending_pair"  # run ids to select in the pickers on the next full run
 
 
+def cpu_note(max_concurrent: int) -> str:
+    """Whether the two runs' speeds are comparable on this server (one training slot or more)."""
+    if max_concurrent == 1:
+        return (
+            "They are queued one after the other, so each gets the whole CPU and their speeds "
+            "are comparable."
+        )
+    return (
+        f"This server trains up to {max_concurrent} runs at once, so they may share the CPU "
+        "with each other or with other runs: compare their accuracy, and their speeds only "
+        "with care."
+    )
+
+
 def stop_both(jobs: list[TrainingJob]) -> None:
     manager = get_manager()
     # Stops each job only if no other session watches it; otherwise this session leaves it.
@@ -110,8 +124,7 @@ def run_both_ui(data: Cifar10 | None, store: RunStore, manager: JobManager) -> N
     n_train, n_val = shallow.split_sizes()
     st.caption(
         f"Both networks get the same {n_train:,} training and {n_val:,} validation images, "
-        "the same epochs, batch, optimizer and seed. They are queued one after the other, so "
-        "each gets the whole CPU and their speeds are comparable."
+        f"the same epochs, batch, optimizer and seed. {cpu_note(manager.max_concurrent)}"
     )
     allowed = budget_ui([shallow, deep], manager)
     jobs = st.session_state.get(JOBS_KEY)

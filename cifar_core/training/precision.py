@@ -83,7 +83,8 @@ class Decision:
                 "float32 (measured on this server)."
             )
         return (
-            f"This server's CPU trains {net} in float32: bfloat16 was not faster here "
+            f"This server's CPU trains {net} in float32: bfloat16 was not at least "
+            f"{MIN_SPEEDUP - 1:.0%} faster here "
             f"({speedup:.2f}× float32's speed, measured on this server)."
         )
 
