@@ -67,18 +67,20 @@ LEARNING_RATES: tuple[float, ...] = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0
 # How many trainings may run at the same time in one server process (2-core host → 1).
 DEFAULT_MAX_TRAININGS = 1
 
-# Limits a teacher can change (see limits.Limits). On a 2-core host the deep net trains about
-# 500–800 images/s, so 200,000 image-passes (e.g. 20,000 images × 10 epochs, or the full
-# 40,000 × 5) is about 5–7 minutes; a class of 30 with distinct settings then waits at most
+# Limits a teacher can change (see limits.Limits). On this project's 2-core host the deep net
+# trains about 870 images/s in float32 and 1,400 in bfloat16 (whole fit, bench/precision.py,
+# 2026-11-30), so 200,000 image-passes (e.g. 20,000 images × 10 epochs, or the full 40,000 × 5)
+# take about 2.5–4 minutes, longer on a slower host; a class of 30 with distinct settings then waits at most
 # MAX_QUEUE runs. The wall-clock limit bounds what a budget cannot: a slow machine or a
 # batch size of 32.
 DEFAULT_MAX_IMAGE_EPOCHS = 200_000
 DEFAULT_MAX_RUN_MINUTES = 15.0
 DEFAULT_MAX_QUEUE = 8
 
-# Training speed in float32 on a 2-core CPU (images/s, measured here) until this server has measured its
-# own; used only for queue-time estimates.
-EXPECTED_IMAGES_PER_SECOND = {"deep": 450.0, "shallow": 900.0}
+# Training speed in float32 on a 2-core CPU (images/s over a whole fit: bench/precision.py on
+# this project's machine, 2026-11-30, deep 831–876 and shallow 1,861–2,105) until this server
+# has measured its own; used only for queue-time estimates.
+EXPECTED_IMAGES_PER_SECOND = {"deep": 870.0, "shallow": 1950.0}
 
 # How often (seconds) the live view polls a running job: once a second, and less often for a
 # session that joins a job many already watch — every ceil(watchers / POLL_BUDGET_PER_SECOND)

@@ -23,6 +23,10 @@ from cifar_core.training.presence import PRESENCE_MIN_SECONDS, Presence
 from cifar_core.training.queue import JobManager, wait_for
 from tests.conftest import wait_until
 
+# The speeds the queue expects before any run measured one (images/s, float32).
+DEEP = C.EXPECTED_IMAGES_PER_SECOND["deep"]
+SHALLOW = C.EXPECTED_IMAGES_PER_SECOND["shallow"]
+
 TINY = dict(model="shallow", train_size=200, epochs=1, batch_size=64, seed=1)
 SERVER_SETTINGS = (
     settings.MAX_TRAININGS.name,
@@ -449,12 +453,12 @@ def test_two_slots_train_two_jobs_at_once_and_queue_the_third(sample_data, tmp_s
 @pytest.mark.parametrize(
     ("model", "train_size", "epochs", "minutes", "seconds"),
     [
-        # deep at 450 img/s: 160 × 2 / 450 + (40 × 2 + 10,000) / 3 / 450
-        ("deep", 200, 2, 15.0, (160 * 2 + (40 * 2 + 10_000) / 3) / 450),
-        # shallow at 900 img/s, 1,000 images (800 train, 200 validation), 3 epochs
-        ("shallow", 1000, 3, 15.0, (800 * 3 + (200 * 3 + 10_000) / 3) / 900),
-        # capped: training stops at the time limit (3 s), then the test pass (10,000 / 3 / 900)
-        ("shallow", 5000, 10, 0.05, 3 + 10_000 / 3 / 900),
+        # deep at DEEP img/s: 160 × 2 / DEEP + (40 × 2 + 10,000) / 3 / DEEP
+        ("deep", 200, 2, 15.0, (160 * 2 + (40 * 2 + 10_000) / 3) / DEEP),
+        # shallow at SHALLOW img/s, 1,000 images (800 train, 200 validation), 3 epochs
+        ("shallow", 1000, 3, 15.0, (800 * 3 + (200 * 3 + 10_000) / 3) / SHALLOW),
+        # capped: training stops at the time limit (3 s), then the test pass (10,000 / 3 / SHALLOW)
+        ("shallow", 5000, 10, 0.05, 3 + 10_000 / 3 / SHALLOW),
     ],
 )
 def test_the_time_a_config_takes_before_any_run_measured_it(
@@ -469,11 +473,11 @@ def test_the_time_a_config_takes_before_any_run_measured_it(
 @pytest.mark.parametrize(
     ("forced", "decision", "speed"),
     [
-        ("float32", None, 450.0),
-        ("bfloat16", None, 450.0),  # forced, not measured: no known speed-up
-        ("", ("bfloat16", {"float32": 100.0, "bfloat16": 250.0}), 450.0 * 2.5),
-        ("", ("float32", {"float32": 100.0, "bfloat16": 90.0}), 450.0),
-        ("", None, 450.0),  # not calibrated yet
+        ("float32", None, DEEP),
+        ("bfloat16", None, DEEP),  # forced, not measured: no known speed-up
+        ("", ("bfloat16", {"float32": 100.0, "bfloat16": 250.0}), DEEP * 2.5),
+        ("", ("float32", {"float32": 100.0, "bfloat16": 90.0}), DEEP),
+        ("", None, DEEP),  # not calibrated yet
     ],
 )
 def test_the_expected_speed_follows_the_precision(monkeypatch, forced, decision, speed):
@@ -500,13 +504,15 @@ def test_a_finished_run_teaches_the_queue_its_speed(
     done = manager.submit(job(measured, 1, "deep", data=sample_data, store=tmp_store))
     assert wait_for(done, 10)
     config = TrainConfig(model="deep", train_size=200, epochs=2)
-    speed = learned or 450.0
+    speed = learned or DEEP
     assert manager.estimate_seconds(config) == pytest.approx(
         (160 * 2 + (40 * 2 + 10_000) / 3) / speed
     )
     # the other network is not affected
     other = TrainConfig(model="shallow", train_size=200, epochs=2)
-    assert manager.estimate_seconds(other) == pytest.approx((160 * 2 + (40 * 2 + 10_000) / 3) / 900)
+    assert manager.estimate_seconds(other) == pytest.approx(
+        (160 * 2 + (40 * 2 + 10_000) / 3) / SHALLOW
+    )
 
 
 def test_waits_add_up_in_queue_order_on_one_slot(quick, sample_data, tmp_store):
