@@ -64,3 +64,37 @@ def test_values_fall_back_to_defaults_and_are_stripped():
     assert settings.raw(settings.WARMUP, env) == "0"
     assert settings.value(settings.RUNS_DIR, env) == "runs"  # blank: the default
     assert settings.raw(settings.PRESET, env) == ""
+
+
+# --- the count limits from the environment: whole numbers of at least 1 ---
+
+
+@pytest.fixture()
+def limit_env(monkeypatch):
+    for setting in (settings.MAX_IMAGE_EPOCHS, settings.MAX_RUN_MINUTES, settings.MAX_QUEUE):
+        monkeypatch.delenv(setting.name, raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize("setting", [settings.MAX_IMAGE_EPOCHS, settings.MAX_QUEUE])
+@pytest.mark.parametrize(("raw", "fix"), [("0.5", "1"), ("1.5", "2"), ("0.9", "1")])
+def test_a_fractional_count_limit_is_refused_not_cut_to_0(limit_env, setting, raw, fix):
+    from cifar_core.training.limits import Limits
+
+    limit_env.setenv(setting.name, raw)
+    with pytest.raises(ValueError) as exc:
+        Limits.from_env()  # int(0.5) was a limit of 0: every run refused, silently
+    assert str(exc.value) == (
+        f"{setting.name} must be a whole number of 1 or more, got {raw!r}; set it to e.g. {fix}."
+    )
+
+
+def test_whole_count_limits_and_fractional_minutes_from_the_environment(limit_env):
+    from cifar_core.training.limits import Limits
+
+    limit_env.setenv(settings.MAX_IMAGE_EPOCHS.name, "6000.0")
+    limit_env.setenv(settings.MAX_QUEUE.name, "1")
+    limit_env.setenv(settings.MAX_RUN_MINUTES.name, "0.5")
+    limits = Limits.from_env()
+    assert limits == Limits(max_image_epochs=6000, max_run_minutes=0.5, max_queue=1)
+    assert type(limits.max_image_epochs) is int and type(limits.max_queue) is int

@@ -74,9 +74,35 @@ def positive_number(raw: object, name: str) -> float:
     return value
 
 
+def whole_number(raw: object, name: str) -> int:
+    """A count limit's value (images × epochs, queued runs): a whole number of at least 1.
+
+    Checked, never rounded: int() of 0.5 would be a limit of 0 that refuses every run.
+
+    Args:
+        raw: the value as given (text or a number; 6000.0 or "6e3" is the whole number 6000).
+        name: what to call it in the message.
+
+    Raises:
+        ValueError: naming `name` and the value when it is not a whole number of 1 or more.
+    """
+    value = positive_number(raw, name)
+    if not value.is_integer():
+        fix = max(1, round(value))
+        raise ValueError(
+            f"{name} must be a whole number of 1 or more, got {raw!r}; set it to e.g. {fix}."
+        )
+    return int(value)
+
+
 def _env_number(setting: settings.Setting, default: float) -> float:
     raw = settings.raw(setting)
     return positive_number(raw, setting.name) if raw else default
+
+
+def _env_whole(setting: settings.Setting, default: int) -> int:
+    raw = settings.raw(setting)
+    return whole_number(raw, setting.name) if raw else default
 
 
 def training_slots() -> tuple[int, str]:
@@ -120,24 +146,30 @@ class Limits:
 
     @classmethod
     def from_env(cls) -> Limits:
-        """The limits from the environment, defaults where unset; ValueError names a bad one."""
+        """The limits from the environment, defaults where unset; ValueError names a bad one.
+
+        CIFAR_MAX_IMAGE_EPOCHS and CIFAR_MAX_QUEUE are whole numbers of at least 1 (0.5 is
+        refused, not cut to 0); CIFAR_MAX_RUN_MINUTES any number above 0.
+        """
         return cls(
-            max_image_epochs=int(
-                _env_number(settings.MAX_IMAGE_EPOCHS, C.DEFAULT_MAX_IMAGE_EPOCHS)
-            ),
+            max_image_epochs=_env_whole(settings.MAX_IMAGE_EPOCHS, C.DEFAULT_MAX_IMAGE_EPOCHS),
             max_run_minutes=_env_number(settings.MAX_RUN_MINUTES, C.DEFAULT_MAX_RUN_MINUTES),
-            max_queue=int(_env_number(settings.MAX_QUEUE, C.DEFAULT_MAX_QUEUE)),
+            max_queue=_env_whole(settings.MAX_QUEUE, C.DEFAULT_MAX_QUEUE),
         )
 
     @classmethod
     def checked(
         cls, max_image_epochs: object, max_run_minutes: object, max_queue: object
     ) -> Limits:
-        """Limits from a teacher's values, by the environment's rules; ValueError names a bad one."""
+        """Limits from a teacher's values, by the environment's rules; ValueError names a bad one.
+
+        The image-epoch budget and the queue are whole numbers of at least 1; the minutes any
+        number above 0.
+        """
         return cls(
-            max_image_epochs=int(positive_number(max_image_epochs, settings.MAX_IMAGE_EPOCHS.name)),
+            max_image_epochs=whole_number(max_image_epochs, settings.MAX_IMAGE_EPOCHS.name),
             max_run_minutes=positive_number(max_run_minutes, settings.MAX_RUN_MINUTES.name),
-            max_queue=int(positive_number(max_queue, settings.MAX_QUEUE.name)),
+            max_queue=whole_number(max_queue, settings.MAX_QUEUE.name),
         )
 
     def check_config(self, config: TrainConfig) -> str | None:
