@@ -3,8 +3,9 @@
 The server starts with the environment's settings (CIFAR_PRESET and the limit variables). From
 the teacher page the teacher changes them while the server runs: the change applies at once
 to every new page view and to the job queue, and is kept in `lesson.json` in the run store's
-folder so that a restart keeps the lesson. That file is read back as untrusted input: a bad
-one is logged and the environment's settings apply.
+folder so that a restart keeps the lesson. That file is read back as untrusted input, by the
+run store's JSON reader: a bad one is logged, the environment's settings apply, and the teacher
+page says why (`LessonSettings.problem`).
 
 A Train control (a field of the one training form) is open, locked (shown, disabled, at the
 preset's value) or hidden (not shown; the preset's value applies), like the hidden controls
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Iterable, Mapping
@@ -25,7 +27,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from cifar_core import constants as C
+from cifar_core.export.card_render import _md as markdown_text
 from cifar_core.runs import default_root
+from cifar_core.runs.checks import Damage
+from cifar_core.runs.files import _read_object
 from cifar_core.training import TrainConfig
 from cifar_core.training.limits import Limits, check_preset, preset_or_defaults
 
@@ -145,30 +150,40 @@ def make_lesson(
     return Lesson(preset, limits, locked_set, hidden_set, share_class, by_teacher=True)
 
 
-def read_lesson_file(path: Path) -> Lesson | None:
-    """The lesson saved in `path`, checked; None when there is none or it cannot be used.
+def read_lesson_file(path: Path) -> tuple[Lesson | None, str]:
+    """The lesson saved in `path`, checked, and why it cannot be used ("" when it can).
 
-    The file is untrusted (anyone with access to the folder could have written it): a file
-    that is too large, not JSON or not a valid lesson is logged and ignored.
+    The file is untrusted (anyone with access to the folder could have written it). It is
+    read by the run store's reader of JSON files (`runs.files._read_object`), so a damaged
+    lesson.json is treated as any damaged JSON file of the store: a pipe or a device, a file
+    that is too large, not UTF-8, not JSON, nested too deeply or not a valid lesson is logged
+    and ignored, never raised. None when there is no file or it cannot be used.
     """
     try:
-        if not path.is_file():
-            return None
-        if path.stat().st_size > C.LESSON_FILE_MAX_BYTES:
-            raise ValueError(f"it is larger than {C.LESSON_FILE_MAX_BYTES} bytes")
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise ValueError("it is not a JSON object")
-        return make_lesson(
+        if not path.exists():
+            return None, ""
+        size = path.stat().st_size  # stat only (never opens: a pipe is refused by the reader)
+        if size > C.LESSON_FILE_MAX_BYTES:
+            raise Damage(
+                f"{path.name} is too large ({size:,} bytes; a lesson is at most "
+                f"{C.LESSON_FILE_MAX_BYTES:,})"
+            )
+        data = _read_object(path)
+        lesson = make_lesson(
             data.get("preset", {}),
             data.get("limits"),
             data.get("locked", []),
             data.get("hidden", []),
             data.get("share_class", False),
         )
-    except (OSError, UnicodeDecodeError, ValueError, TypeError) as exc:
+        return lesson, ""
+    except (OSError, Damage, ValueError, TypeError) as exc:
+        problem = (
+            f"The saved lesson settings ({path}) were ignored and the server's settings "
+            f"apply: {exc}"
+        )
         log.warning("Lesson settings in %s ignored, the server's settings apply: %s", path, exc)
-        return None
+        return None, problem
 
 
 def write_lesson_file(path: Path, lesson: Lesson) -> None:
@@ -214,8 +229,18 @@ class LessonSettings:
     def __init__(self, folder: Path) -> None:
         self.path = Path(folder) / LESSON_FILE
         self._lock = threading.Lock()
-        self._saved = read_lesson_file(self.path)  # the teacher's, from before a restart
+        # The teacher's, from before a restart; why it was ignored when it is damaged.
+        self._saved, self._problem = read_lesson_file(self.path)
         self._version = 0
+
+    @property
+    def problem(self) -> str:
+        """Why the saved lesson file was ignored at start ("" when it was fine or absent).
+
+        Cleared when the teacher applies or resets the settings (the file is replaced then).
+        """
+        with self._lock:
+            return self._problem
 
     @property
     def version(self) -> int:
@@ -261,6 +286,7 @@ class LessonSettings:
         with self._lock:
             self._saved = lesson
             self._version += 1
+            self._problem = ""
             try:
                 write_lesson_file(self.path, lesson)
             except OSError as exc:
@@ -274,6 +300,7 @@ class LessonSettings:
         with self._lock:
             self._saved = None
             self._version += 1
+            self._problem = ""
             try:
                 self.path.unlink(missing_ok=True)
             except OSError as exc:
@@ -295,6 +322,20 @@ def shared_lesson(folder: Path | None = None) -> LessonSettings:
 
 
 # --- lesson links ---
+
+# In an echoed link value, the characters that let Markdown (GitHub's flavour, as st.warning
+# renders it) make a link of plain text: a URL's "://", a "www." address, an e-mail address.
+_AUTOLINK_CHARS = re.compile(r"([:.@])")
+
+
+def _shown(raw: str) -> str:
+    """A link's value as a message echoes it: its first 40 characters, quoted, as plain text.
+
+    The message is shown as Markdown (st.warning), and the value is anyone's text: its markup
+    is escaped (the model card's escaper), and so are the characters of an automatic link, so
+    `?model=[Log in](https://evil.x)` shows as that text, never as a link.
+    """
+    return _AUTOLINK_CHARS.sub(r"\\\1", markdown_text(repr(raw[:40])))
 
 
 def _link_value(name: str, raw: str, n_available: int) -> object:
@@ -338,7 +379,8 @@ def parse_link(params: Mapping[str, object], n_available: int) -> tuple[dict, di
 
     Returns:
         (values, problems): the good values by field; by each bad value's field, a message
-        naming it and what is allowed (the usual value is used for it).
+        naming it and what is allowed (the usual value is used for it). A message is
+        Markdown for st.warning: the echoed value is escaped (`_shown`), so it shows as text.
     """
     values, problems = {}, {}
     for name in LINK_FIELDS:
@@ -350,7 +392,7 @@ def parse_link(params: Mapping[str, object], n_available: int) -> tuple[dict, di
             values[name] = _link_value(name, raw, n_available)
         except ValueError as exc:
             problems[name] = (
-                f"The link's {name}={raw[:40]!r} cannot be used: it must be {exc}. "
+                f"The link's {name}={_shown(raw)} cannot be used: it must be {exc}. "
                 "The usual value is used instead."
             )
     return values, problems

@@ -9,6 +9,7 @@ import streamlit as st
 
 from cifar_core import classroom, passcode
 from cifar_core import constants as C
+from cifar_core.lesson import shared_lesson
 from cifar_core.runs.disk import RunBudget
 from ui.class_results import class_together
 from ui.common import get_manager, get_store
@@ -63,7 +64,7 @@ if not unlock_ui():
 
 st.markdown(
     "Every training on this server: queued, running, finished lately, and the saved runs. "
-    "Students appear only as anonymous labels (the same label for the same browser session). "
+    "Students appear only as anonymous labels (the same label for the same browser). "
     "**Stop** ends a running training for everyone who watches it (their page says the teacher "
     "stopped it; what it learned so far is saved); **Cancel** takes a queued one out of the "
     "queue."
@@ -182,6 +183,16 @@ def class_view() -> None:
 
 class_view()
 class_together(store, manager.active_run_ids())
+# A damaged runs/lesson.json was ignored at start (the server's settings apply): say why, as
+# literal text (st.code: whatever the file held shows as text, never as Markdown).
+lesson_problem = shared_lesson().problem
+if lesson_problem:
+    st.warning(
+        "The saved lesson settings could not be used, so the server's settings apply. Setting "
+        "the lesson again below replaces the file.",
+        icon="⚠️",
+    )
+    st.code(lesson_problem, language=None, wrap_lines=True)
 lesson_settings_ui()
 
 st.subheader("Run store")

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 import cifar_core.training.queue as jobs_module
 from cifar_core.lesson import shared_lesson
+from cifar_core.training import TrainConfig
 from cifar_core.training.queue import JobManager
 from tests.conftest import REPO, TEST_OWNER_KEY, open_app
 from ui.common import AUGMENT_KEY
@@ -135,6 +136,25 @@ def test_bad_link_values_are_named_and_the_defaults_used(lesson_env):
         and at.selectbox(key="train_optimizer").value == "rmsprop"
     )
     assert at.radio(key="train_model").value == "shallow"  # the good value still applies
+
+
+def test_a_link_value_is_shown_as_text_never_as_a_link(lesson_env):
+    at = open_with_link(TRAIN, {"model": "[Log in](https://evil.x)"})
+    (warning,) = [w.value for w in at.warning]
+    assert "one of shallow, deep" in warning
+    assert "](" not in warning.replace("\\]", "") and "https://" not in warning
+    assert "\\[Log in\\]" in warning  # the brackets escaped: Markdown shows them as text
+    assert at.radio(key="train_model").value == TrainConfig().model  # the usual value
+
+
+def test_a_damaged_lesson_file_leaves_the_train_page_working(lesson_env):
+    runs, _manager = lesson_env
+    runs.mkdir(parents=True, exist_ok=True)
+    (runs / "lesson.json").write_text("[" * 60_000)  # raised RecursionError on every request
+    at = open_app(TRAIN)
+    assert not at.exception, at.exception
+    assert at.slider(key="train_epochs").value == 5  # the environment's (default) settings
+    assert "nested too deeply" in shared_lesson().problem
 
 
 def test_a_locked_control_wins_over_the_link(lesson_env):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import threading
 
 import pytest
@@ -46,6 +48,10 @@ def env(monkeypatch, tmp_path):
         (PRESET, {**LIMITS, "max_queue": 0}, [], [], "CIFAR_MAX_QUEUE must be above 0"),
         (PRESET, {**LIMITS, "max_run_minutes": "soon"}, [], [], "must be a number"),
         (PRESET, {**LIMITS, "max_image_epochs": True}, [], [], "must be a number"),
+        # a count limit is a whole number, never cut to 0 (int(0.5) would refuse every run)
+        (PRESET, {**LIMITS, "max_image_epochs": 0.5}, [], [], "EPOCHS must be a whole number"),
+        (PRESET, {**LIMITS, "max_queue": 0.9}, [], [], "QUEUE must be a whole number of 1 or"),
+        (PRESET, {**LIMITS, "max_queue": 1.5}, [], [], r"got 1\.5; set it to e\.g\. 2\."),
         (PRESET, {"max_queue": 3}, [], [], "lack max_image_epochs"),
         (PRESET, LIMITS, ["wings"], [], "Unknown locked controls: wings"),
         (PRESET, LIMITS, "epochs", [], "must be a list"),
@@ -110,6 +116,56 @@ def test_a_bad_lesson_file_is_logged_and_the_server_settings_apply(env, tmp_path
         lesson = LS.LessonSettings(tmp_path).current()
     assert not lesson.by_teacher and lesson.preset == {} and lesson.limits == Limits()
     assert "Lesson settings in" in caplog.text
+
+
+def test_whole_count_limits_are_kept_and_fractional_minutes_allowed():
+    lesson = LS.make_lesson(
+        PRESET, {"max_image_epochs": 6000.0, "max_run_minutes": 0.5, "max_queue": 1}
+    )
+    assert lesson.limits == Limits(6000, 0.5, 1)
+    assert type(lesson.limits.max_image_epochs) is int and type(lesson.limits.max_queue) is int
+
+
+@pytest.mark.parametrize("field", ["max_image_epochs", "max_queue"])
+@pytest.mark.parametrize("value", [0.5, 1.5])
+def test_a_lesson_file_with_a_fractional_count_is_ignored_not_cut_to_0(
+    env, tmp_path, caplog, field, value
+):
+    (tmp_path / LS.LESSON_FILE).write_text(
+        json.dumps({"preset": PRESET, "limits": {**LIMITS, field: value}})
+    )
+    with caplog.at_level(logging.WARNING, logger="cifar_core.lesson"):
+        lessons = LS.LessonSettings(tmp_path)
+    assert lessons.current().limits == Limits() and lessons.limits() == Limits()
+    assert not lessons.current().by_teacher
+    assert "must be a whole number of 1 or more" in lessons.problem
+
+
+def test_a_deeply_nested_lesson_file_is_ignored_not_raised(env, tmp_path, caplog):
+    # 60,000 "[" (under the size cap) made json.loads raise RecursionError, and every page and
+    # the queue, which read the lesson, failed until the file was deleted.
+    (tmp_path / LS.LESSON_FILE).write_text("[" * 60_000)
+    with caplog.at_level(logging.WARNING, logger="cifar_core.lesson"):
+        lessons = LS.LessonSettings(tmp_path)
+        lesson = lessons.current()
+    assert not lesson.by_teacher and lesson.preset == {} and lesson.limits == Limits()
+    assert lessons.limits() == Limits()
+    assert "nested too deeply" in lessons.problem and "server's settings apply" in lessons.problem
+    assert "Lesson settings in" in caplog.text
+    lessons.apply(PRESET, LIMITS)  # the teacher's new settings replace the damaged file
+    assert lessons.problem == "" and LS.LessonSettings(tmp_path).current().preset == PRESET
+
+
+def test_a_pipe_named_lesson_json_is_refused_without_blocking(env, tmp_path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes here")
+    os.mkfifo(tmp_path / LS.LESSON_FILE)
+    lessons = LS.LessonSettings(tmp_path)  # would block forever if the pipe were opened
+    assert not lessons.current().by_teacher and "not a plain file" in lessons.problem
+
+
+def test_no_lesson_file_is_no_problem(env, tmp_path):
+    assert LS.LessonSettings(tmp_path).problem == ""
 
 
 def test_changes_from_many_threads_leave_a_whole_lesson(env, tmp_path):
@@ -203,6 +259,35 @@ def test_each_bad_link_value_is_named_with_what_is_allowed(name, raw, says):
     assert name not in values and len(values) == 1
     assert list(problems) == [name]
     assert f"{name}=" in problems[name] and says in problems[name]
+
+
+def rendered_links(markdown: str) -> list[str]:
+    """What Markdown (with GitHub's automatic links) would make a link of, roughly."""
+    unescaped = r"(?<!\\)"
+    inline = re.findall(unescaped + r"\[[^\]]*" + unescaped + r"\]\(", markdown)
+    auto = re.findall(r"(?:https?://|www\.|\w@\w)", markdown)
+    return inline + auto
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[Log in](https://evil.x)",
+        "x https://evil.x/login",
+        "see www.evil.x",
+        "mail me@evil.x",
+        "<a href='https://evil.x'>go</a>",
+        "**bold** _it_ `code`",
+    ],
+)
+def test_an_echoed_link_value_is_plain_text_never_a_link(raw):
+    _values, problems = LS.parse_link({"model": raw}, 5000)
+    message = problems["model"]
+    assert rendered_links(message) == [], message
+    assert "<" not in message  # no raw HTML either
+    assert not re.search(r"(?<!\\)[*_`\[\]]", message.split(" cannot be used")[0])  # all escaped
+    assert message.startswith("The link's model=") and "one of shallow, deep" in message
+    assert rendered_links("[Log in](https://evil.x)")  # the check itself finds a link
 
 
 def test_the_link_carries_the_presets_form_fields():

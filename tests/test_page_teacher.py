@@ -97,6 +97,17 @@ def test_a_wrong_passcode_is_refused_and_the_right_one_unlocks_this_session_only
     assert other.text_input(key="teacher_passcode") and "training now" not in page_text(other)
 
 
+def test_a_damaged_lesson_file_is_named_and_the_page_still_works(teacher_env):
+    runs, _manager = teacher_env
+    runs.mkdir(parents=True, exist_ok=True)
+    (runs / "lesson.json").write_text("[" * 60_000)  # made every page raise RecursionError
+    at = open_teacher()
+    assert any("could not be used" in w.value for w in at.warning)
+    assert any("nested too deeply" in c.value for c in at.code)  # the reason, as plain text
+    # The labels follow the browser's key (a cookie), across sessions: not "per session".
+    assert "(the same label for the same browser)." in page_text(at)
+
+
 def test_guessing_is_slowed_down_per_session(teacher_env):
     at = open_app(TEACHER)
     for _ in range(PASSCODE_FREE_TRIES):

@@ -244,7 +244,8 @@ def widget_keys(keys: FormKeys) -> dict[str, str | None]:
 
 # A lesson link (`/train?model=deep&epochs=3`) fills the form on its first visit in a session;
 # each bad value gets one message (shown while the link's value is in the address) and the
-# usual value.
+# usual value. The message echoes the link's value Markdown-escaped (parse_link), so a link
+# such as `?model=[Log in](https://…)` shows its text, never a clickable link.
 def link_values(keys: FormKeys, n_available: int) -> dict:
     seen = f"{keys.settings}_link"
     values = {}
