@@ -14,8 +14,9 @@ from cifar_core.bias_privacy import charts as EC
 from cifar_core.bias_privacy import content as T
 from cifar_core.charts import per_class_bars
 from cifar_core.comparison.analysis import USABLE_STATUSES
+from cifar_core.data import shared_data, shared_data_ready
 from cifar_core.runs import RunInfo, RunStore, RunStoreError
-from ui.common import LATEST_RUN_KEY, get_data, get_store, load_saved_run, own_runs
+from ui.common import LATEST_RUN_KEY, get_store, load_saved_run, own_runs
 from ui.compat import require_app_navigation
 from ui.take_home import model_card_buttons
 
@@ -320,7 +321,11 @@ def membership_ui(view: dict, info: RunInfo) -> None:
     except RunStoreError as exc:
         st.caption(f"Its model card cannot be made: {exc}")
         return
-    model_card_buttons(run, get_data(), "bp_card")
+    # The card uses the data set only to name the loaded source and count its training images
+    # when the run did not record them: passed only if already loaded, never loaded for it (this
+    # page works without CIFAR-10). Without it the card says what it does not know.
+    data = shared_data() if shared_data_ready() else None
+    model_card_buttons(run, data, "bp_card")
 
 
 # The quiz: one radio per question, feedback once answered (right and wrong answers explained).

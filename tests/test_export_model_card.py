@@ -13,9 +13,12 @@ import numpy as np
 import pytest
 
 from cifar_core.augmentation.params import LESSON_PRESET
+from cifar_core.bias_privacy.content import reference_by_key
+from cifar_core.export import card_text as T
 from cifar_core.export.bootstrap import accuracy_intervals, class_counts, gap_interval
-from cifar_core.export.card_data import describe_augmentation
+from cifar_core.export.card_data import DataScope, caveats, describe_augmentation
 from cifar_core.export.model_card import ModelCard, card_html, card_markdown, model_card
+from cifar_core.models import count_params
 from cifar_core.runs import PREDICTIONS_FILE, Run, RunStore
 
 SECTIONS = [
@@ -78,6 +81,7 @@ def test_card_of_a_real_run_has_every_section_and_figure(real_run: Run) -> None:
     # Model details from the config, the layer table and what the run recorded.
     assert fact(card, "model_details", "Run") == real_run.run_id
     assert fact(card, "model_details", "Parameters") == "1,676,842"
+    assert fact(card, "model_details", "Parameters") == f"{count_params('deep'):,}"
     assert "4 convolutional" in fact(card, "model_details", "Layers")
     assert fact(card, "model_details", "Batch size") == "64"
     assert fact(card, "model_details", "Epochs") == "1 configured, 1 completed"
@@ -123,6 +127,69 @@ def test_data_source_not_recorded_falls_back_to_the_uis(real_run: Run) -> None:
     # A count for another data set than the run's is not used.
     other = model_card(real_run, data_source="Keras' download", n_available=5_085)
     assert "5,085" not in fact(other, "training_data", "Training subset")
+
+
+def _scope(**changes: object) -> DataScope:
+    sample = DataScope("local files", 5_085, False, 240, 60, 1_017, True, ())
+    return dataclasses.replace(sample, **changes)
+
+
+def test_caveats_tell_a_test_sample_and_a_small_training_pool_apart(real_run: Run) -> None:
+    fixed = len(T.CAVEATS)
+    # The real run: a test sample and a training subset of the server's reduced sample.
+    own = model_card(real_run, n_available=5_085).caveats.bullets
+    assert own[fixed:] == (
+        "This run was tested on 1,017 of CIFAR-10's 10,000 test images: its test figures are "
+        "less certain than on the full test set; their 95% confidence intervals (Metrics) show "
+        "by how much.",
+        "This run trained on 240 images, 0.5% of CIFAR-10's 50,000 training images, drawn "
+        "from a reduced sample of 5,085 training images that the server loaded.",
+    )
+    # The full test set but a small training pool: nothing about a test sample, and the
+    # training bullet still says the images came from the reduced sample.
+    pool_only = caveats(_scope(n_test=10_000)).bullets[fixed:]
+    assert not any("test images" in bullet or "certain" in bullet for bullet in pool_only)
+    assert pool_only == (own[fixed + 1],)
+    # The size of the split unknown: the small pool is still said.
+    (unsized,) = caveats(_scope(n_test=10_000, n_train=None, n_val=None)).bullets[fixed:]
+    assert unsized == (
+        "This run's training images were drawn from a reduced sample of 5,085 training images "
+        "that the server loaded, not from all of CIFAR-10's 50,000."
+    )
+    # A test sample drawn with the full training pool: only the test bullet is about samples.
+    full_pool = caveats(_scope(pool=50_000, n_train=40_000, n_test=2_000)).bullets[fixed:]
+    assert full_pool[0].startswith("This run was tested on 2,000 of CIFAR-10's 10,000")
+    assert (
+        full_pool[1]
+        == "This run trained on 40,000 images, 80% of CIFAR-10's 50,000 training images."
+    )
+    # The full CIFAR-10 for both: no caveat of this run's.
+    assert caveats(_scope(pool=50_000, full=True, n_train=50_000, n_test=10_000)).bullets == (
+        T.CAVEATS
+    )
+
+
+def test_benchmark_claims_give_the_runs_own_size(real_run: Run, tmp_store: RunStore) -> None:
+    bullets = model_card(real_run).out_of_scope.bullets
+    assert bullets[:-1] == T.OUT_OF_SCOPE
+    assert bullets[-1] == (
+        "Benchmark claims: this is one training run with one seed (240 training images, "
+        "1 epoch completed), made in a lesson, not a benchmark result: another seed would "
+        "train another model, with other figures."
+    )
+    assert "short" not in bullets[-1] and "subset" not in bullets[-1]
+    # A run that recorded nothing: its configured size, said to be configured.
+    run_id = tmp_store.new_run_id()
+    tmp_store.create(run_id, {"model": "deep", "train_size": 50_000, "epochs": 30})
+    tmp_store.set_status(run_id, "failed", "stopped")
+    failed = model_card(tmp_store.load(run_id)).out_of_scope.bullets[-1]
+    assert "(40,000 training images configured, 30 epochs configured)" in failed
+
+
+def test_the_privacy_sources_are_the_bias_privacy_pages() -> None:
+    known = reference_by_key()
+    assert T.SHOKRI is known["Shokri et al. 2017"] and T.YEOM is known["Yeom et al. 2018"]
+    assert T.REFERENCES[-2:] == (T.SHOKRI, T.YEOM)
 
 
 def test_every_citation_resolves_and_every_source_is_cited(real_run: Run) -> None:

@@ -17,7 +17,7 @@ import pytest
 from cifar_core.augmentation import Transform, apply_transform
 from cifar_core.augmentation.params import LESSON_PRESET, AugmentParams
 from cifar_core.export.notebook import notebook_cells, notebook_json, script
-from cifar_core.models import build_model
+from cifar_core.models import build_model, count_params
 from cifar_core.training.config import TrainConfig, split_indices
 
 STAGES = ["intro", "setup", "data", "split", "augment", "model", "train", "evaluate", "save"]
@@ -105,6 +105,33 @@ def test_settings_and_optimizer_are_the_runs() -> None:
     assert "keras.optimizers.SGD(learning_rate=LEARNING_RATE, momentum=0.9)" in train
     assert "validation_data=(x_val, y_val)" in train and "batch_size=BATCH_SIZE" in train
     assert 'model.save("model.keras")' in code_of(config, "save")
+
+
+def test_model_cell_counts_the_apps_parameters() -> None:
+    for config in CONFIGS:
+        model_md = "".join(
+            c.source for c in notebook_cells(config) if c.tag == "model" and c.kind == "markdown"
+        )
+        assert f"{count_params(config.model):,} parameters" in model_md
+
+
+def test_evaluate_cell_says_only_what_the_notebook_does_with_the_test_split() -> None:
+    config = CONFIGS[1]
+    words = "".join(
+        c.source for c in notebook_cells(config) if c.tag == "evaluate" and c.kind == "markdown"
+    )
+    # No claim about how the settings were chosen: the app ranks runs by test accuracy.
+    assert "never used" not in words and "choosing settings" not in words
+    assert "did not train on them, and did not pick an epoch by them" in words
+    assert "no longer an unbiased estimate" in words and "*Shallow vs deep*" in words
+    # What the sentence says is so: before the evaluate cell, the code only loads and counts
+    # the test images, and nothing in training picks an epoch (no callbacks, no best weights).
+    before = code_of(config, "setup", "split", "augment", "model", "train")
+    assert "x_test" not in before and "y_test" not in before
+    data = code_of(config, "data")
+    assert "x_test" in data and "len(x_test)" in data
+    train = code_of(config, "train")
+    assert "callbacks" not in train and "restore_best_weights" not in train
 
 
 def test_a_bad_config_is_a_value_error() -> None:

@@ -276,3 +276,39 @@ def test_defaults_to_this_sessions_latest_run_and_reports_a_damaged_one(
     assert not at.exception
     assert any("cannot be shown" in e.value for e in at.error)
     assert len(at.get("vega_lite_chart")) == 1  # only the synthetic chart
+
+
+@pytest.mark.slow
+def test_the_model_card_never_loads_the_data_set(trained_store, sample_data, monkeypatch):
+    # The page works without CIFAR-10: its model card gets the data set only if another page
+    # has already loaded it, and says what it does not know otherwise.
+    from cifar_core import data as D
+    from ui import take_home
+
+    use_runs_dir(monkeypatch, trained_store.root)
+    loads: list[int] = []
+
+    def refuse_to_load() -> D.Cifar10:
+        loads.append(1)
+        raise D.DataError("this page must not load CIFAR-10")
+
+    monkeypatch.setattr(D, "_shared", {})  # a fresh server: nothing loaded yet
+    monkeypatch.setattr(D, "load_cifar10", refuse_to_load)
+    given: list = []
+    buttons = take_home.model_card_buttons
+
+    def spy(run, data, key):
+        given.append(data)
+        buttons(run, data, key)
+
+    monkeypatch.setattr(take_home, "model_card_buttons", spy)
+    at = open_page()
+    assert loads == [] and given and given[-1] is None
+    assert not any("could not be loaded" in e.value for e in at.error)
+    assert not at.get("status") and "Loading CIFAR-10" not in str(at.get("spinner"))
+    cards = [b.label for b in at.get("download_button")]
+    assert cards == ["Model card (Markdown)", "Model card (HTML)"]
+    # Once another page has loaded it, the card gets the loaded data set.
+    D._shared[D.configured_dir()] = sample_data
+    at.run()
+    assert not at.exception and loads == [] and given[-1] is sample_data

@@ -19,7 +19,7 @@ from cifar_core.constants import (
 )
 from cifar_core.export import card_text as T
 from cifar_core.export.card_types import Section
-from cifar_core.models import get_architecture, layer_table
+from cifar_core.models import count_params, get_architecture, layer_table
 from cifar_core.training.config import TrainConfig
 
 # What the card prints for a figure the run did not save.
@@ -87,7 +87,7 @@ def _layers_in_words(model: str) -> str:
 
 def model_facts(cfg: TrainConfig, result: dict) -> list[tuple[str, str]]:
     """The network and how it was trained."""
-    params = sum(row["params"] for row in layer_table(cfg.model))
+    params = count_params(cfg.model)
     completed = result.get("epochs_completed")
     epochs = f"{cfg.epochs} configured"
     if isinstance(completed, int):
@@ -290,14 +290,53 @@ def _test_text(scope: DataScope) -> str:
 def caveats(scope: DataScope) -> Section:
     """The Caveats of the data section: the data set's known problems, then this run's."""
     bullets = list(T.CAVEATS)
-    if scope.full is False or (scope.n_test is not None and scope.n_test < FULL_TEST_SIZE):
+    if scope.n_test is not None and scope.n_test < FULL_TEST_SIZE:
         bullets.append(
-            f"This run used a reduced sample ({scope.n_test or 0:,} test images): its figures "
-            "are less certain than on the full set, as the wide confidence intervals show."
+            f"This run was tested on {scope.n_test:,} of CIFAR-10's {FULL_TEST_SIZE:,} test "
+            "images: its test figures are less certain than on the full test set; their 95% "
+            "confidence intervals (Metrics) show by how much."
         )
+    small_pool = scope.pool is not None and scope.pool < FULL_TRAIN_SIZE
+    drawn = (
+        f"a reduced sample of {scope.pool:,} training images that the server loaded"
+        if small_pool
+        else ""
+    )
     if scope.n_train is not None and scope.n_train < FULL_TRAIN_SIZE:
         bullets.append(
-            f"It trained on {scope.n_train:,} images, {scope.n_train / FULL_TRAIN_SIZE:.0%} of "
-            f"CIFAR-10's {FULL_TRAIN_SIZE:,} training images."
+            f"This run trained on {scope.n_train:,} images, {_share(scope.n_train)} of "
+            f"CIFAR-10's {FULL_TRAIN_SIZE:,} training images"
+            + (f", drawn from {drawn}." if drawn else ".")
+        )
+    elif drawn:
+        bullets.append(
+            f"This run's training images were drawn from {drawn}, not from all of "
+            f"CIFAR-10's {FULL_TRAIN_SIZE:,}."
         )
     return Section("caveats", "Caveats of the data", bullets=tuple(bullets))
+
+
+def _share(n: int) -> str:
+    """n as a share of the full training split, never rounded to 0% or 100% when it is not."""
+    share = n / FULL_TRAIN_SIZE
+    for digits in range(4):
+        text = f"{share:.{digits}%}"
+        if 0 < n < FULL_TRAIN_SIZE and float(text.rstrip("%")) in (0, 100):
+            continue
+        return text
+    return text
+
+
+def benchmark_claims(cfg: TrainConfig | None, result: dict, scope: DataScope) -> str:
+    """The out-of-scope use "benchmark claims", with the run's own size where it is known."""
+    parts = []
+    if scope.n_train is not None:
+        configured = "" if scope.sizes_recorded else " configured"
+        parts.append(f"{scope.n_train:,} training images{configured}")
+    completed = result.get("epochs_completed")
+    if isinstance(completed, int):
+        parts.append(f"{completed} epoch{'' if completed == 1 else 's'} completed")
+    elif cfg is not None:
+        parts.append(f"{cfg.epochs} epoch{'' if cfg.epochs == 1 else 's'} configured")
+    size = f" ({', '.join(parts)})" if parts else ""
+    return T.BENCHMARK_CLAIMS.format(size=size)

@@ -6,7 +6,6 @@ membership-inference sources are the Bias & privacy page's own (bias_privacy.con
 
 from __future__ import annotations
 
-from cifar_core.bias_privacy.content import REFERENCES as PRIVACY_REFERENCES
 from cifar_core.bias_privacy.content import Reference, reference_by_key
 from cifar_core.constants import CLASS_NAMES, FULL_TEST_SIZE, FULL_TRAIN_SIZE
 
@@ -39,10 +38,8 @@ NORTHCUTT = Reference(
     venue="NeurIPS Datasets and Benchmarks 2021; the errors can be browsed at https://labelerrors.com",
     url="https://arxiv.org/abs/2103.14749",
 )
-SHOKRI, YEOM = (
-    next(ref for ref in PRIVACY_REFERENCES if ref.key == key)
-    for key in ("Shokri et al. 2017", "Yeom et al. 2018")
-)
+SHOKRI = reference_by_key()["Shokri et al. 2017"]
+YEOM = reference_by_key()["Yeom et al. 2018"]
 REFERENCES: tuple[Reference, ...] = (MITCHELL, KRIZHEVSKY, BARZ, NORTHCUTT, SHOKRI, YEOM)
 
 TITLE = "Model card: CIFAR-10 {model} CNN, run {run_id}"
@@ -78,7 +75,12 @@ OUT_OF_SCOPE = (
     "of them. It cannot say \u201cnone of these\u201d.",
     "Pictures unlike CIFAR-10's: it sees 32×32 pixels; its accuracy on other photos (larger, "
     "other cameras, other places) was not measured.",
-    "Benchmark claims: a short training on a subset, scored once, is a lesson, not a result.",
+)
+# The last out-of-scope use; {size} is the run's own size, e.g. " (240 training images,
+# 1 epoch completed)", or empty when the run's files do not tell it (card_data.benchmark_claims).
+BENCHMARK_CLAIMS = (
+    "Benchmark claims: this is one training run with one seed{size}, made in a lesson, not a "
+    "benchmark result: another seed would train another model, with other figures."
 )
 
 CAVEATS = (

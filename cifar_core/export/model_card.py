@@ -249,7 +249,11 @@ def model_card(
         ),
         metrics=_safe("metrics", "Metrics", lambda: _metrics(result, figures, word, scope.n_train)),
         intended_use=Section("intended_use", "Intended use", paragraphs=T.INTENDED_USE),
-        out_of_scope=Section("out_of_scope", "Out-of-scope uses", bullets=T.OUT_OF_SCOPE),
+        out_of_scope=Section(
+            "out_of_scope",
+            "Out-of-scope uses",
+            bullets=(*T.OUT_OF_SCOPE, card_data.benchmark_claims(cfg, result, scope)),
+        ),
         caveats=_safe("caveats", "Caveats of the data", lambda: card_data.caveats(scope)),
         references=T.REFERENCES,
         missing=tuple(missing),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from cifar_core.augmentation.code import to_code
 from cifar_core.constants import CLASS_NAMES, FULL_TEST_SIZE, FULL_TRAIN_SIZE
 from cifar_core.constants import NOTEBOOK_PREDICT_BATCH as PREDICT_BATCH
-from cifar_core.models import get_architecture, layer_table
+from cifar_core.models import count_params, get_architecture
 from cifar_core.training.config import TrainConfig
 
 # The Keras call that makes each optimizer of the app (as training.job.make_optimizer does).
@@ -221,8 +221,7 @@ def augmentation(cfg: TrainConfig, notes: list[str]) -> list[Cell]:
 def model(cfg: TrainConfig, layer_lines: list[str], seed_count: int) -> list[Cell]:
     """The network as a `make_model` factory, one Keras layer per line of the app's table."""
     notes = [spec.note for spec in get_architecture(cfg.model) if spec.note]
-    table = layer_table(cfg.model)
-    params = sum(row["params"] for row in table)
+    params = count_params(cfg.model)
     body = "\n".join(f"            {line}" for line in layer_lines)
     return [
         _md(
@@ -304,9 +303,14 @@ def evaluate() -> list[Cell]:
         _md(
             "evaluate",
             "## Evaluate",
-            "The test split was never used for training or for choosing settings: its "
-            "accuracy is the honest estimate of how the network does on new pictures. The "
-            "accuracy of each class shows which ones it confuses.",
+            "Until this cell the notebook has only loaded and counted the test images: it "
+            "did not train on them, and did not pick an epoch by them (it keeps the model as "
+            "it is after the last epoch). The network's accuracy on them estimates how it does "
+            "on new pictures of the same kind. It is no longer an unbiased estimate if these "
+            "settings were chosen by comparing runs' test accuracies, as the app's *Shallow vs "
+            "deep* page compares them: the best of several runs on the same test images tends "
+            "to look better than it is. The accuracy of each class shows which ones it "
+            "confuses.",
         ),
         _code(
             "evaluate",
