@@ -70,8 +70,8 @@ def _predictions(run: Run, result: dict, missing: list[str]) -> dict[str, np.nda
 
 
 def _test_counts(result: dict, preds: dict) -> tuple[np.ndarray, np.ndarray] | None:
-    # The confusion matrix first: it comes from the full-precision probabilities the app's
-    # pages show, where the saved predictions are rounded to float16.
+    # The confusion matrix first: it is the one the app's pages show (runs saved before
+    # 2026-11-30 counted it from the float32 probabilities, not the float16 ones saved).
     matrix = result.get("confusion_matrix")
     if matrix is not None:
         matrix = np.asarray(matrix, dtype=np.int64)
