@@ -27,10 +27,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from cifar_core import constants as C
-from cifar_core.export.card_render import _md as markdown_text
+from cifar_core.export.card_render import markdown_text
 from cifar_core.runs import default_root
 from cifar_core.runs.checks import Damage
-from cifar_core.runs.files import _read_object
+from cifar_core.runs.files import read_object
 from cifar_core.training import TrainConfig
 from cifar_core.training.limits import Limits, check_preset, preset_or_defaults
 
@@ -154,7 +154,7 @@ def read_lesson_file(path: Path) -> tuple[Lesson | None, str]:
     """The lesson saved in `path`, checked, and why it cannot be used ("" when it can).
 
     The file is untrusted (anyone with access to the folder could have written it). It is
-    read by the run store's reader of JSON files (`runs.files._read_object`), so a damaged
+    read by the run store's reader of JSON files (`runs.files.read_object`), so a damaged
     lesson.json is treated as any damaged JSON file of the store: a pipe or a device, a file
     that is too large, not UTF-8, not JSON, nested too deeply or not a valid lesson is logged
     and ignored, never raised. None when there is no file or it cannot be used.
@@ -168,7 +168,7 @@ def read_lesson_file(path: Path) -> tuple[Lesson | None, str]:
                 f"{path.name} is too large ({size:,} bytes; a lesson is at most "
                 f"{C.LESSON_FILE_MAX_BYTES:,})"
             )
-        data = _read_object(path)
+        data = read_object(path)
         lesson = make_lesson(
             data.get("preset", {}),
             data.get("limits"),

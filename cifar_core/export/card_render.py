@@ -44,8 +44,8 @@ a { color: #0b57d0; word-break: break-all; }
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
-def _md(text: str) -> str:
-    # One line of plain text: whitespace (newlines in a message) collapsed, markup escaped.
+def markdown_text(text: str) -> str:
+    """One line of plain text for Markdown: whitespace (newlines) collapsed, markup escaped."""
     text = MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
     for pattern, entity in MARKDOWN_ENTITIES:
         text = pattern.sub(entity, text)
@@ -57,20 +57,26 @@ def _reference_text(ref: Reference) -> tuple[str, str, str]:
 
 
 def _section_markdown(section: Section) -> list[str]:
-    lines = [f"## {_md(section.title)}", ""]
+    lines = [f"## {markdown_text(section.title)}", ""]
     if section.facts:
         lines += ["| | |", "|---|---|"]
-        lines += [f"| **{_md(label)}** | {_md(value)} |" for label, value in section.facts]
+        lines += [
+            f"| **{markdown_text(label)}** | {markdown_text(value)} |"
+            for label, value in section.facts
+        ]
         lines.append("")
     if section.table is not None:
-        lines.append("| " + " | ".join(_md(h) for h in section.table.header) + " |")
+        lines.append("| " + " | ".join(markdown_text(h) for h in section.table.header) + " |")
         lines.append("|" + "---|" * len(section.table.header))
-        lines += ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in section.table.rows]
+        lines += [
+            "| " + " | ".join(markdown_text(cell) for cell in row) + " |"
+            for row in section.table.rows
+        ]
         lines.append("")
     for paragraph in section.paragraphs:
-        lines += [_md(paragraph), ""]
+        lines += [markdown_text(paragraph), ""]
     if section.bullets:
-        lines += [f"- {_md(item)}" for item in section.bullets]
+        lines += [f"- {markdown_text(item)}" for item in section.bullets]
         lines.append("")
     return lines
 
@@ -84,16 +90,16 @@ def card_markdown(card: ModelCard) -> str:
     Returns:
         The document's text; every value is escaped, so it renders as the text it holds.
     """
-    lines = [f"# {_md(card.title)}", "", _md(card.intro), ""]
+    lines = [f"# {markdown_text(card.title)}", "", markdown_text(card.intro), ""]
     if card.missing:
         lines += ["**Missing from this run:**", ""]
-        lines += [f"- {_md(item)}" for item in card.missing]
+        lines += [f"- {markdown_text(item)}" for item in card.missing]
         lines.append("")
     for section in card.sections:
         lines += _section_markdown(section)
     lines += ["## References", ""]
     for i, ref in enumerate(card.references, 1):
-        head, title, venue = (_md(part) for part in _reference_text(ref))
+        head, title, venue = (markdown_text(part) for part in _reference_text(ref))
         lines.append(f"{i}. {head} *{title}*. {venue} <{ref.url}>")
     return "\n".join(lines) + "\n"
 

@@ -64,7 +64,7 @@ from cifar_core.runs.files import (  # noqa: F401 — the file names are part of
     _forget_missing,
     _id_time,
     _problem,
-    _read_object,
+    read_object,
 )
 from cifar_core.runs.run import DOWNLOADABLE as DOWNLOADABLE
 from cifar_core.runs.run import Run, RunInfo
@@ -134,7 +134,7 @@ class RunStore:
         """
         folder = self.path(run_id)
         try:
-            previous = _read_object(folder / STATUS_FILE, optional=True)
+            previous = read_object(folder / STATUS_FILE, optional=True)
             existed = bool(previous)
         except _Damage:
             previous, existed = {}, True
@@ -166,7 +166,7 @@ class RunStore:
         path = self.path(run_id) / OWNERS_FILE
         with _OWNERS_LOCK:  # one read-merge-write at a time in this process
             try:
-                known = check_owners(_read_object(path, optional=True))
+                known = check_owners(read_object(path, optional=True))
             except Exception:  # noqa: BLE001 — a garbled file is replaced
                 known = frozenset()
             if new <= known:
@@ -199,7 +199,7 @@ class RunStore:
             raise RunStoreError(f"No run {run_id} in {self.root}.")
         try:
             checked = _check_run(folder)
-            history = _read_object(folder / HISTORY_FILE, optional=True)
+            history = read_object(folder / HISTORY_FILE, optional=True)
             _checked(HISTORY_FILE, check_history, history)
         except Exception as exc:  # noqa: BLE001 — _Damage, or anything a garbled file causes
             raise RunStoreError(f"Run {run_id} is damaged: {_problem(exc)}.") from None

@@ -121,7 +121,7 @@ def _read_file(path: Path) -> bytes:
     return data
 
 
-def _read_object(path: Path, optional: bool = False) -> dict:
+def read_object(path: Path, optional: bool = False) -> dict:
     """A JSON object from a file; {} if optional and missing; _Damage says what is wrong."""
     name = path.name
     try:
@@ -170,7 +170,7 @@ def _read_predictions(path: Path, result: dict) -> dict[str, np.ndarray]:
 def _check_model_file(path: Path) -> None:
     """A model file that is whole: the .keras zip's directory, the HDF5 superblock, the JSON."""
     if path.name == ARCHITECTURE_FILE:
-        _read_object(path)
+        read_object(path)
         return
     handle, size = _open_regular(path, DOWNLOAD_LIMIT)
     with handle:
@@ -227,11 +227,11 @@ class _Checked(NamedTuple):
 def _check_run(folder: Path) -> _Checked:
     """Read and check every file of a run folder but the history; _Damage names the first
     problem found."""
-    config = _read_object(folder / CONFIG_FILE)
+    config = read_object(folder / CONFIG_FILE)
     _checked(CONFIG_FILE, check_config, config)
-    status = _read_object(folder / STATUS_FILE)
+    status = read_object(folder / STATUS_FILE)
     word, created = _checked(STATUS_FILE, check_status, status)
-    result = _read_object(folder / RESULT_FILE, optional=True)
+    result = read_object(folder / RESULT_FILE, optional=True)
     accuracy = _checked(RESULT_FILE, check_result, result)
     if not result and word in ENDED_WITH_RESULTS:  # they are written before the status
         raise _Damage(f'{RESULT_FILE} is missing or empty, but the run is "{word}"')
@@ -273,7 +273,7 @@ def _read_owners(folder: Path) -> tuple[frozenset[str], str]:
     so no student sees it as theirs, and the problem says why.
     """
     try:
-        owners = _read_object(folder / OWNERS_FILE, optional=True)
+        owners = read_object(folder / OWNERS_FILE, optional=True)
         return _checked(OWNERS_FILE, check_owners, owners), ""
     except Exception as exc:  # noqa: BLE001 — a garbled file never breaks the list
         return frozenset(), _problem(exc)
