@@ -292,12 +292,15 @@ def launch_browser(playwright: Any, **kwargs: Any) -> Any:
 
 @contextmanager
 def app_in_browser(
-    runs: Path | str, env_overrides: Mapping[str, str] | None = None
+    runs: Path | str,
+    env_overrides: Mapping[str, str] | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[tuple[str, Any]]:
     """The app on the real sample with `runs` as its run store, and a headless Chromium.
 
     What every browser test starts with: `streamlit run` (CIFAR10_DIR = the sample,
-    CIFAR_RUNS_DIR = runs, plus env_overrides), Playwright, and Chromium, all stopped after.
+    CIFAR_RUNS_DIR = runs, plus env_overrides; extra_args for `streamlit run`, e.g. a secrets
+    file), Playwright, and Chromium, all stopped after.
 
     Yields:
         (base URL of the server, the Playwright browser).
@@ -307,7 +310,10 @@ def app_in_browser(
     from harness.sample import sample_dir
 
     env = {"CIFAR10_DIR": str(sample_dir()), "CIFAR_RUNS_DIR": str(runs), **(env_overrides or {})}
-    with streamlit_server(env) as base_url, sync_playwright() as playwright:
+    with (
+        streamlit_server(env, extra_args=extra_args) as base_url,
+        sync_playwright() as playwright,
+    ):
         browser = launch_browser(playwright)
         try:
             yield base_url, browser

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from harness.browser import (
+    app_in_browser,
     launch_browser,
     open_app_page,
     set_slider,
@@ -43,17 +44,11 @@ def teacher_server(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     """
     secrets = tmp_path / "secrets.toml"
     secrets.write_text(f'CIFAR_TEACHER_PASSCODE = "{PASSCODE}"\n')
-    with (
-        streamlit_server(
-            server_env(tmp_path), extra_args=("--secrets.files", str(secrets))
-        ) as base_url,
-        playwright_api.sync_playwright() as p,
-    ):
-        browser = launch_browser(p)
-        try:
-            yield base_url, browser
-        finally:
-            browser.close()
+    # No passcode from the server's own environment: only the Secret's.
+    with app_in_browser(
+        tmp_path / "runs", {"CIFAR_TEACHER_PASSCODE": ""}, ("--secrets.files", str(secrets))
+    ) as server:
+        yield server
 
 
 @pytest.mark.browser
