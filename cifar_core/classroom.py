@@ -14,7 +14,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from cifar_core.runs import DAMAGED, INTERRUPTED, RunInfo, RunStore
+from cifar_core.runs import DAMAGED, INTERRUPTED, RunInfo, RunStore, RunStoreError
 from cifar_core.runs.disk import RunBudget
 from cifar_core.training.job import TrainingJob
 from cifar_core.training.monitor import FINAL_STATUSES, QUEUED, Snapshot
@@ -210,17 +210,16 @@ def prune(manager: JobManager, store: RunStore, budget: RunBudget | None = None)
 def delete_run(manager: JobManager, store: RunStore, run_id: str) -> bool:
     """Delete one saved run that has ended; False if it is running, protected or gone.
 
-    Goes through the store's own pruning, with every other run protected and a budget of
-    nothing: so the same safety applies (never a running or watched run, never through a
-    symbolic link, only folders named like runs).
+    Only that run's folder is touched (RunStore.delete: a real run folder, never through a
+    symbolic link), so a folder a student's new run creates meanwhile is never at risk.
     """
     infos = store.list_runs(active_ids=manager.active_run_ids())
     target = next((i for i in infos if i.run_id == run_id), None)
-    protected = manager.protected_run_ids()
-    if target is None or target.status not in DELETABLE or run_id in protected:
+    if target is None or target.status not in DELETABLE or run_id in manager.protected_run_ids():
         return False
-    others = {i.run_id for i in infos if i.run_id != run_id} | protected
-    removed = store.prune(others, RunBudget(max_mb=0.0, max_count=0))
-    deleted = run_id in removed
+    try:
+        deleted = store.delete(run_id)
+    except (OSError, RunStoreError):
+        deleted = False  # cannot be removed (permissions, turned into a link)
     log.info("Teacher deleted run %s: %s.", run_id, "done" if deleted else "not removed")
     return deleted

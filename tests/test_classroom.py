@@ -129,6 +129,29 @@ def test_saved_runs_are_listed_and_one_can_be_deleted_never_a_protected_one(
     assert classroom.delete_run(manager, store, "20260101-100000-bbbbbb") is False  # gone
 
 
+def test_deleting_a_run_touches_no_other_folder(trained_store, tmp_path):
+    """A folder a student's new run has just made (no status.json yet: the store lists it as
+    damaged) is not deleted with the run the teacher chose, even when it appears after the
+    teacher's listing."""
+    from cifar_core.training.queue import JobManager
+
+    store = copy_run(trained_store, tmp_path, "20260101-090000-abcdef")
+    manager = JobManager(1)
+    fresh = store.root / "20260101-120000-fedcba"
+    real_list = store.list_runs
+
+    def listing_then_a_new_folder(**kwargs):
+        infos = real_list(**kwargs)
+        fresh.mkdir()  # a new run's folder, made just after the teacher's listing
+        (fresh / "config.json").write_text("{}")
+        return infos
+
+    store.list_runs = listing_then_a_new_folder
+    assert classroom.delete_run(manager, store, "20260101-090000-abcdef") is True
+    assert not store.path("20260101-090000-abcdef").exists()
+    assert fresh.is_dir() and (fresh / "config.json").exists()
+
+
 def test_a_running_saved_run_cannot_be_deleted(trained_store, tmp_path):
     from cifar_core.training.queue import JobManager
 

@@ -234,6 +234,21 @@ def test_only_a_real_run_folder_directly_in_the_root_is_ever_removed(tmp_path):
     assert (root / "20260101-080000-cccccc").is_dir()
 
 
+def test_delete_removes_one_real_run_folder_and_nothing_through_a_link(tmp_path):
+    root = tmp_path / "runs"
+    not_a_run_folder(root)
+    store = R.RunStore(root)
+    for name in ("20260101-080000-bbbbbb", "20260101-080000-dddddd"):  # a file, a link
+        with pytest.raises(R.RunStoreError):
+            store.delete(name)
+        assert os.path.lexists(root / name)
+    assert store.delete("20260101-080000-cccccc") is True
+    assert not (root / "20260101-080000-cccccc").exists()
+    assert store.delete("20260101-080000-cccccc") is False  # already gone
+    with pytest.raises(R.RunStoreError):
+        store.delete("../elsewhere")
+
+
 @pytest.mark.parametrize("again", ["removes the rest", "finds it gone"])
 def test_prune_removes_a_run_whose_files_vanish_while_it_is_removed(tmp_store, monkeypatch, again):
     ids = make_runs(tmp_store, 3)

@@ -278,6 +278,18 @@ class RunStore:
         """Total size of the runs, MB (MiB)."""
         return sum(self.disk_usage().values()) / MB
 
+    def delete(self, run_id: str) -> bool:
+        """Remove one run's folder; False if it was already gone.
+
+        Only a real folder named like a run id directly inside the root, never through a
+        symbolic link (RunStoreError otherwise). The caller decides that the run may go (it is
+        not running, queued or watched): this touches no other folder.
+        """
+        folder = self.path(run_id)
+        gone_before = not _remove_run_folder(self.root, folder)
+        _forget([folder])
+        return not gone_before
+
     def prune(
         self,
         protected: Iterable[str] = frozenset(),
