@@ -217,7 +217,7 @@ MIN_NUM_IMAGES, MAX_NUM_IMAGES = 1, 16
 LAB_DEFAULT_CLASS = 0  # the class "By class" shows first: airplane, the first in label order
 MIN_SEED = 0
 DEFAULT_PREVIEW_SEED = 0
-MAX_SEED = 2**31 - 1
+MAX_SEED = 2**31 - 1  # every seed control's range (a 32-bit seed): the lab, Train and the lesson
 MOSAIC_SCALE = 3  # 32 px → 96 px on screen, nearest neighbour so pixels stay visible
 UPLOAD_SCALE = 8  # the uploaded photo at 32×32, shown 256 px wide
 UPLOAD_MAX_WIDTH = 320  # the uploaded photo at full size is shown at most this wide…
@@ -350,8 +350,6 @@ CLASS_TOGETHER_SECONDS = 10.0
 # The teacher's saved lesson settings (runs/lesson.json) are a few hundred bytes; a file larger
 # than this is not a lesson and is not read.
 LESSON_FILE_MAX_BYTES = 64 * 1024
-# The seed control's range (a 32-bit seed, as the Train form's number input allows).
-SEED_MAX = 2**31 - 1
 
 # --- Phones (pages/augmentation_lab.py) -------------------------------------------------------------
 

@@ -362,7 +362,7 @@ def _link_value(name: str, raw: str, n_available: int) -> object:
     low, high, step = {
         "train_size": (C.TRAIN_SIZE_MIN, n_available, C.TRAIN_SIZE_STEP),
         "epochs": (C.EPOCHS_MIN, C.EPOCHS_MAX, 1),
-        "seed": (0, C.SEED_MAX, 1),
+        "seed": (0, C.MAX_SEED, 1),
     }[name]
     allowed = f"a whole number from {low} to {high}" + (f" in steps of {step}" if step > 1 else "")
     if not raw.isdigit() or not low <= int(raw) <= high or int(raw) % step:

@@ -93,7 +93,7 @@ def settings_form(lesson: Lesson) -> None:
             value=nearest(C.LEARNING_RATES, d["learning_rate"]),
             key=f"{PREFIX}learning_rate",
         )
-        right.number_input(LABELS["seed"], 0, C.SEED_MAX, value=int(d["seed"]), key=f"{PREFIX}seed")
+        right.number_input(LABELS["seed"], 0, C.MAX_SEED, value=int(d["seed"]), key=f"{PREFIX}seed")
         st.markdown("**Limits of one run**")
         one, two, three = st.columns(3)
         one.number_input(

@@ -211,7 +211,7 @@ def train_form(keys: FormKeys, n_available: int) -> list[TrainConfig]:
                 lambda c, off: c.number_input(
                     "Seed (same seed + same settings → same result)",
                     min_value=0,
-                    max_value=C.SEED_MAX,
+                    max_value=C.MAX_SEED,
                     key=keys.seed,
                     disabled=off,
                 ),
