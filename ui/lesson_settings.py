@@ -40,8 +40,7 @@ def lesson_settings_ui() -> None:
     if DONE_KEY in st.session_state:
         kind, text = st.session_state.pop(DONE_KEY)
         (st.success if kind == "ok" else st.error)(text)
-    lesson = shared_lesson().current()
-    students_see_ui(lesson)
+    students_see_ui(lesson)  # Apply and Reset are callbacks: `lesson` is already theirs
     link_ui(lesson)
 
 
