@@ -14,10 +14,17 @@ import pytest
 
 from cifar_core.augmentation.params import LESSON_PRESET
 from cifar_core.bias_privacy.content import reference_by_key
+from cifar_core.evaluation import confusion_matrix
 from cifar_core.export import card_text as T
-from cifar_core.export.bootstrap import accuracy_intervals, class_counts, gap_interval
+from cifar_core.export.bootstrap import accuracy_intervals, gap_interval
 from cifar_core.export.card_data import DataScope, caveats, describe_augmentation
-from cifar_core.export.model_card import ModelCard, card_html, card_markdown, model_card
+from cifar_core.export.model_card import (
+    ModelCard,
+    card_html,
+    card_markdown,
+    class_counts,
+    model_card,
+)
 from cifar_core.models import count_params
 from cifar_core.runs import PREDICTIONS_FILE, Run, RunStore
 
@@ -233,7 +240,7 @@ def _fake_predictions(n: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_interval_contains_the_estimate_and_narrows_with_more_images() -> None:
-    right, total = class_counts(*_fake_predictions(1_000), 10)
+    right, total = class_counts(confusion_matrix(*_fake_predictions(1_000)))
     small, small_classes = accuracy_intervals(right, total)
     large, large_classes = accuracy_intervals(right * 16, total * 16)  # same accuracy, 16× images
     assert small.estimate == pytest.approx(large.estimate)
@@ -248,7 +255,9 @@ def test_interval_contains_the_estimate_and_narrows_with_more_images() -> None:
 
 def test_count_bootstrap_matches_resampling_the_images() -> None:
     labels, predicted = _fake_predictions(2_000)
-    overall, per_class = accuracy_intervals(*class_counts(labels, predicted, 10), resamples=2_000)
+    overall, per_class = accuracy_intervals(
+        *class_counts(confusion_matrix(labels, predicted)), resamples=2_000
+    )
     rng = np.random.default_rng(5)
     draws = rng.integers(0, len(labels), (2_000, len(labels)))  # the textbook way
     accs = (labels[draws] == predicted[draws]).mean(axis=1)
@@ -266,7 +275,7 @@ def test_count_bootstrap_matches_resampling_the_images() -> None:
 def test_bootstrap_of_10000_test_images_takes_well_under_a_second() -> None:
     labels, predicted = _fake_predictions(10_000)
     start = time.perf_counter()
-    accuracy_intervals(*class_counts(labels, predicted, 10))
+    accuracy_intervals(*class_counts(confusion_matrix(labels, predicted)))
     gap_interval(800, 1_000, int((labels == predicted).sum()), 10_000)
     assert time.perf_counter() - start < 1.0
 

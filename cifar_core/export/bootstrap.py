@@ -51,18 +51,6 @@ def _bounds(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
-def class_counts(
-    labels: np.ndarray, predicted: np.ndarray, num_classes: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(right answers per true class, images per true class), from labels and predictions."""
-    labels = np.asarray(labels, dtype=np.int64)
-    right = labels == np.asarray(predicted, dtype=np.int64)
-    return (
-        np.bincount(labels[right], minlength=num_classes),
-        np.bincount(labels, minlength=num_classes),
-    )
-
-
 def _resampled_counts(
     right: np.ndarray, total: np.ndarray, rng: np.random.Generator, resamples: int
 ) -> tuple[np.ndarray, np.ndarray]:

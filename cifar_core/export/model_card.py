@@ -14,6 +14,8 @@ from collections.abc import Callable
 import numpy as np
 
 from cifar_core.constants import CLASS_NAMES, NUM_CLASSES
+from cifar_core.evaluation import confusion_matrix
+from cifar_core.explain.mistakes import predicted_classes
 from cifar_core.export import card_data
 from cifar_core.export import card_text as T
 from cifar_core.export.bootstrap import (
@@ -21,7 +23,6 @@ from cifar_core.export.bootstrap import (
     BOOTSTRAP_SEED,
     Interval,
     accuracy_intervals,
-    class_counts,
     gap_interval,
 )
 from cifar_core.export.card_types import Figures, ModelCard, Section, Table
@@ -69,15 +70,26 @@ def _predictions(run: Run, result: dict, missing: list[str]) -> dict[str, np.nda
         return {}
 
 
+def class_counts(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(right answers per true class, images per true class) of a confusion matrix."""
+    matrix = np.asarray(matrix, dtype=np.int64)
+    return np.diag(matrix), matrix.sum(axis=1)
+
+
+def _counted(probs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # As the run's own matrix was counted (evaluation.summarize_predictions): from the saved
+    # float16 probabilities, the first class on a tie, so the card agrees with it exactly.
+    return class_counts(confusion_matrix(labels, predicted_classes(probs), NUM_CLASSES))
+
+
 def _test_counts(result: dict, preds: dict) -> tuple[np.ndarray, np.ndarray] | None:
     # The confusion matrix first: it is the one the app's pages show (runs saved before
     # 2026-11-30 counted it from the float32 probabilities, not the float16 ones saved).
     matrix = result.get("confusion_matrix")
     if matrix is not None:
-        matrix = np.asarray(matrix, dtype=np.int64)
-        return np.diag(matrix), matrix.sum(axis=1)
+        return class_counts(matrix)
     if "test_probs" in preds and "test_labels" in preds:
-        return class_counts(preds["test_labels"], preds["test_probs"].argmax(axis=1), NUM_CLASSES)
+        return _counted(preds["test_probs"], preds["test_labels"])
     return None
 
 
@@ -89,7 +101,7 @@ def _figures(result: dict, preds: dict) -> Figures:
     train = gap = None
     if len(preds.get("train_labels", ())) > 0:
         labels = preds["train_labels"]
-        right, total = class_counts(labels, preds["train_probs"].argmax(axis=1), NUM_CLASSES)
+        right, total = _counted(preds["train_probs"], labels)
         train = accuracy_intervals(right, total)[0]
         gap = gap_interval(int(right.sum()), len(labels), int(counts[0].sum()), test.n)
     return Figures(test, tuple(per_class), train, gap)
