@@ -98,6 +98,15 @@ def test_card_of_a_real_run_has_every_section_and_figure(real_run: Run) -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", fact(card, "model_details", "Created"))
 
 
+def test_without_a_saved_matrix_the_card_counts_the_saved_predictions(real_run: Run) -> None:
+    # The run's matrix was counted from its saved float16 predictions: counting them again
+    # must give the same figures, to the last digit.
+    result = {k: v for k, v in real_run.result.items() if k != "confusion_matrix"}
+    counted = model_card(dataclasses.replace(real_run, result=result), n_available=5_085)
+    assert counted.figures == model_card(real_run, n_available=5_085).figures
+    assert counted.missing == ()
+
+
 def test_training_data_says_which_images(real_run: Run) -> None:
     card = model_card(real_run, n_available=5_085)
     assert fact(card, "training_data", "Training subset") == (
