@@ -20,6 +20,7 @@ from cifar_core.comparison import references as R
 from cifar_core.comparison import scoreboard as S
 from cifar_core.constants import CLASS_NAMES
 from cifar_core.evaluation import confusion_matrix, per_class_accuracy
+from cifar_core.explain import mistakes as M
 from cifar_core.models import count_params, layer_table
 from tests.conftest import REPO
 
@@ -87,10 +88,10 @@ def test_most_confused_pairs_sum_both_ways_and_keep_the_top_three():
     m[0, 8], m[8, 0] = 4, 15  # airplane↔ship: 19
     m[1, 9] = 19  # automobile→truck only: 19 (tie with airplane↔ship: lower indices first)
     m[2, 4] = 3
-    pairs = K.most_confused_pairs(m)
+    pairs = M.most_confused_pairs(m)
     assert [(p.a, p.b, p.total) for p in pairs] == [(3, 5, 21), (0, 8, 19), (1, 9, 19)]
     assert (pairs[0].a_as_b, pairs[0].b_as_a) == (12, 9)
-    assert K.most_confused_pairs(np.eye(3, dtype=int) * 7) == []  # no mistakes, no pairs
+    assert M.most_confused_pairs(np.eye(3, dtype=int) * 7) == []  # no mistakes, no pairs
 
 
 def test_disagreements_split_the_images_one_model_gets_right():
@@ -106,18 +107,18 @@ def test_disagreements_split_the_images_one_model_gets_right():
 def test_cell_indices_and_the_largest_mistake_cell():
     y = np.array([3, 3, 5, 3, 5, 3])
     p = np.array([5, 3, 3, 5, 5, 5])
-    assert K.cell_indices(y, p, 3, 5).tolist() == [0, 3, 5]
-    assert K.cell_indices(y, p, 5, 5).tolist() == [4]
-    assert K.cell_indices(y, p, 0, 1).tolist() == []
+    assert M.cell_indices(y, p, 3, 5).tolist() == [0, 3, 5]
+    assert M.cell_indices(y, p, 5, 5).tolist() == [4]
+    assert M.cell_indices(y, p, 0, 1).tolist() == []
     m = np.diag([100] * 10)
     m[7, 4] = 8
     m[3, 5] = 6
-    assert K.largest_mistake_cell(m) == (7, 4)  # the diagonal is never the answer
+    assert M.largest_mistake_cell(m) == (7, 4)  # the diagonal is never the answer
 
 
 def test_top_classes_are_sorted_by_probability():
     probs = np.array([0.05, 0.6, 0.05, 0.2, 0.1, 0, 0, 0, 0, 0])
-    top = K.top_classes(probs, CLASS_NAMES, k=3)
+    top = M.top_classes(probs, CLASS_NAMES, k=3)
     assert [c for c, _ in top] == ["automobile", "cat", "deer"]
     assert top[0][1] == pytest.approx(0.6)
 

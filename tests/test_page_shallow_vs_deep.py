@@ -18,6 +18,7 @@ from cifar_core.comparison import analysis as K
 from cifar_core.comparison import charts as CC
 from cifar_core.comparison import references as R
 from cifar_core.evaluation import confusion_matrix
+from cifar_core.explain import mistakes as M
 from cifar_core.identity import owner_hash
 from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig, TrainingJob
@@ -184,20 +185,20 @@ def test_disagreements_and_a_chosen_confusion_cell_show_test_images(page_with_ru
     ids = run_ids(two_runs)
     preds = {m: two_runs.load(i).predictions() for m, i in ids.items()}
     y = preds["deep"]["test_labels"].astype(np.int64)
-    pred_s, pred_d = (K.predicted_classes(preds[m]["test_probs"]) for m in ("shallow", "deep"))
+    pred_s, pred_d = (M.predicted_classes(preds[m]["test_probs"]) for m in ("shallow", "deep"))
     split = K.disagreements(y, pred_s, pred_d)
     text = markdown_text(at)
     assert f"Only shallow is right on **{len(split.a_only):,}**" in text
     assert f"only deep is right on **{len(split.b_only):,}**" in text
 
     # Choose the deep run's biggest mistake cell with the explorer's pickers.
-    true_class, pred_class = K.largest_mistake_cell(confusion_matrix(y, pred_d))
+    true_class, pred_class = M.largest_mistake_cell(confusion_matrix(y, pred_d))
     at.radio(key="svd_mx_network").set_value(1)
     at.selectbox(key="svd_mx_true").set_value(true_class)
     at.selectbox(key="svd_mx_pred").set_value(pred_class)
     at.run()
     assert not at.exception, at.exception
-    expected = K.cell_indices(y, pred_d, true_class, pred_class)
+    expected = M.cell_indices(y, pred_d, true_class, pred_class)
     names = two_runs.load(ids["deep"]).result["class_names"]
     assert len(expected) > 0
     assert (
@@ -392,10 +393,10 @@ def test_cells_follow_the_runs_and_an_empty_cell_says_it_is_empty(page_with_runs
     ids = run_ids(two_runs)
     preds = {m: two_runs.load(i).predictions() for m, i in ids.items()}
     y = preds["shallow"]["test_labels"].astype(np.int64)
-    matrix = confusion_matrix(y, K.predicted_classes(preds["shallow"]["test_probs"]))
+    matrix = confusion_matrix(y, M.predicted_classes(preds["shallow"]["test_probs"]))
     # The pickers start at run A's biggest mistake…
     assert (at.selectbox(key="svd_mx_true").value, at.selectbox(key="svd_mx_pred").value) == (
-        K.largest_mistake_cell(matrix)
+        M.largest_mistake_cell(matrix)
     )
     # …and a cell with no image says so instead of "0 test images".
     empty = np.argwhere(matrix == 0)

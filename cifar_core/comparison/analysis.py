@@ -1,4 +1,7 @@
-"""Comparison: two runs side by side — gaps, per-class accuracy, confusions, disagreements."""
+"""Comparison: two runs side by side — gaps, per-class accuracy, disagreements.
+
+A run's confusions (confused pairs, cells, top classes) are `explain.mistakes`.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +12,7 @@ import numpy as np
 
 from cifar_core.constants import MODEL_NAMES
 from cifar_core.curve_points import batch_x
-
-# A run's mistakes live in explain.mistakes; re-exported here for the comparison page's callers.
-from cifar_core.explain.mistakes import ConfusedPair as ConfusedPair
-from cifar_core.explain.mistakes import cell_indices as cell_indices
 from cifar_core.explain.mistakes import check_same_length
-from cifar_core.explain.mistakes import largest_mistake_cell as largest_mistake_cell
-from cifar_core.explain.mistakes import most_confused_pairs as most_confused_pairs
-from cifar_core.explain.mistakes import predicted_classes as predicted_classes
-from cifar_core.explain.mistakes import top_classes as top_classes
 from cifar_core.models import layer_table
 
 # Runs that were evaluated on the test split (their predictions are saved).
@@ -169,7 +164,7 @@ def batch_rows(label: str, batches: Sequence[dict], steps_per_epoch: int) -> lis
     ]
 
 
-# --- Per-class accuracy, confusions, disagreements ---------------------------------------------
+# --- Per-class accuracy, disagreements -----------------------------------------------------------
 
 
 def per_class_rows(

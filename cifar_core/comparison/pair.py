@@ -14,13 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cifar_core.comparison.analysis import (
-    Disagreements,
-    disagreements,
-    per_class_rows,
-    predicted_classes,
-)
+from cifar_core.comparison.analysis import Disagreements, disagreements, per_class_rows
 from cifar_core.evaluation import confusion_matrix, is_guessing, per_class_accuracy
+from cifar_core.explain.mistakes import predicted_classes
 
 
 @dataclass(frozen=True)
