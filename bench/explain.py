@@ -9,7 +9,8 @@ is the cost of browsing its results, which is what grows with the test split:
               deep and shallow on the sample (1,017), the same settings otherwise
   2. core     cifar_core.explain.mistakes on the saved predictions: cell_examples (the
               biggest mistake cell, all and the 12 shown), mistakes() all and filtered by
-              true / predicted class, confused_pairs; at 10,000 and at 1,017 test images
+              true / predicted class, most_confused_pairs (with its confusion matrix, as the
+              explorer computes them); at 10,000 and at 1,017 test images
   3. page     the Train page showing that run (results, explorer included) in Streamlit's
               AppTest, the server's data already loaded: first view (the run's caches
               cold, as when a run has just ended), warm reruns, a rerun after picking
@@ -152,9 +153,10 @@ def core_figures(run: Run, repeats: int) -> dict[str, list[float]]:
     from cifar_core.evaluation import confusion_matrix
     from cifar_core.explain.mistakes import (
         cell_examples,
-        confused_pairs,
         largest_mistake_cell,
         mistakes,
+        most_confused_pairs,
+        predicted_classes,
     )
 
     probs, labels = predictions(run)  # as saved: float16 and int16
@@ -174,7 +176,9 @@ def core_figures(run: Run, repeats: int) -> dict[str, list[float]]:
         "mistakes() predicted filter": lambda: mistakes(
             probs, labels, class_filter=cls, by="predicted"
         ),
-        "confused_pairs": lambda: confused_pairs(probs, labels),
+        "most_confused_pairs (with its matrix)": lambda: most_confused_pairs(
+            confusion_matrix(labels, predicted_classes(probs), probs.shape[1])
+        ),
     }
     counts = {
         "cell": len(cell_examples(probs, labels, true_class, pred_class)),

@@ -84,13 +84,16 @@ def test_a_diverged_run_with_nan_probabilities_is_listed_not_raised():
     assert 2 in _indices(found) and _indices(found)[-1] == 2  # NaN confidence sorts last
 
 
-def test_confused_pairs_come_from_predictions_or_from_a_matrix():
-    matrix = confusion_matrix(LABELS, PROBS.argmax(axis=1), 3)
-    from_probs = M.confused_pairs(PROBS, LABELS)
-    assert from_probs == M.confused_pairs(matrix) == M.most_confused_pairs(matrix, top=5)
+def test_confused_pairs_from_the_predictions_count_the_images_behind_them():
+    # As the explorer (ui.explain): the matrix from the predictions, the pairs from the matrix.
+    matrix = confusion_matrix(LABELS, M.predicted_classes(PROBS), 3)
+    pairs = M.most_confused_pairs(matrix, top=5)
     # 0↔1: 2 images of class 0 called 1, 1 image of class 1 called 0.
-    assert [(p.a, p.b, p.a_as_b, p.b_as_a) for p in from_probs] == [(0, 1, 2, 1), (1, 2, 1, 1)]
-    assert M.confused_pairs(PROBS, LABELS, top=1) == from_probs[:1]
+    assert [(p.a, p.b, p.a_as_b, p.b_as_a) for p in pairs] == [(0, 1, 2, 1), (1, 2, 1, 1)]
+    for p in pairs:  # the same images the explorer lists for the pair's two cells
+        assert p.a_as_b == len(M.cell_examples(PROBS, LABELS, p.a, p.b))
+        assert p.b_as_a == len(M.cell_examples(PROBS, LABELS, p.b, p.a))
+    assert M.most_confused_pairs(matrix, top=1) == pairs[:1]
 
 
 def test_arrays_of_different_lengths_are_refused():
@@ -115,7 +118,7 @@ def test_arrays_of_different_lengths_are_refused():
         (lambda: M.mistakes(PROBS, LABELS, class_filter=7), "class_filter 7 is out of range"),
         (lambda: M.mistakes(PROBS, LABELS, by="pred"), "by must be one of true, predicted"),
         (lambda: M.mistakes(PROBS, LABELS, limit=-1), "limit must be None or a count"),
-        (lambda: M.confused_pairs(np.zeros((3, 4))), "square confusion matrix"),
+        (lambda: M.most_confused_pairs(np.zeros((3, 4))), "square confusion matrix"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(call, message):
@@ -160,7 +163,9 @@ def test_every_call_is_fast_on_the_full_test_split():
         "diagonal": lambda: M.cell_examples(probs, labels, 3, 3),
         "all mistakes": lambda: M.mistakes(probs, labels),
         "mistakes by predicted class": lambda: M.mistakes(probs, labels, 3, by="predicted"),
-        "confused pairs": lambda: M.confused_pairs(probs, labels),
+        "confused pairs": lambda: M.most_confused_pairs(  # with the matrix, as the explorer
+            confusion_matrix(labels, M.predicted_classes(probs), 10)
+        ),
     }
     assert 0.5 < (probs.argmax(axis=1) == labels).mean() < 0.9
     for name, call in calls.items():
@@ -201,7 +206,16 @@ def test_a_real_runs_mistakes_match_its_predictions_and_confusion_matrix(trained
     # the images whose two best classes rounded to the same float16).
     assert probs.dtype == np.float16
     assert np.array_equal(np.array(run.result["confusion_matrix"]), matrix)
-    assert M.confused_pairs(probs, labels, top=3) == M.most_confused_pairs(matrix, top=3)
+    # The explorer's confused pairs, from the run's saved matrix (JSON lists), are the images'.
+    pairs = M.most_confused_pairs(run.result["confusion_matrix"], top=3)
+    assert pairs == M.most_confused_pairs(matrix, top=3)
+    assert [(p.a_as_b, p.b_as_a) for p in pairs] == [
+        (
+            len(M.cell_examples(probs, labels, p.a, p.b)),
+            len(M.cell_examples(probs, labels, p.b, p.a)),
+        )
+        for p in pairs
+    ]
 
 
 @settings(max_examples=40, deadline=None)

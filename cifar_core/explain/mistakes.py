@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cifar_core.constants import CONFUSED_PAIRS_TOP, TOP_K
-from cifar_core.evaluation import confusion_matrix
+from cifar_core.constants import TOP_K
 
 MISTAKE_ORDERS = ("true", "predicted")  # what `mistakes(class_filter=…)` filters on
 
@@ -276,29 +275,6 @@ def most_confused_pairs(
     pairs = [p for p in pairs if p.total > 0]
     pairs.sort(key=lambda p: (-p.total, p.a, p.b))
     return pairs[:top]
-
-
-def confused_pairs(
-    probs_or_matrix: np.ndarray | Sequence[Sequence[float]],
-    labels: np.ndarray | None = None,
-    top: int = CONFUSED_PAIRS_TOP,
-) -> list[ConfusedPair]:
-    """The most confused class pairs, from a confusion matrix or from saved predictions.
-
-    Args:
-        probs_or_matrix: a (C, C) confusion matrix when `labels` is None, else (N, C)
-            test probabilities.
-        labels: (N,) true classes, given with probabilities.
-        top: how many pairs to return.
-
-    Returns:
-        As `most_confused_pairs`: most mistakes first, pairs without mistakes left out.
-    """
-    if labels is None:
-        return most_confused_pairs(probs_or_matrix, top=top)
-    probs, labels = check_predictions(np.asarray(probs_or_matrix), labels)
-    matrix = confusion_matrix(labels, predicted_classes(probs), probs.shape[1])
-    return most_confused_pairs(matrix, top=top)
 
 
 def choice_count(
