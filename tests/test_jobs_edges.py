@@ -17,6 +17,7 @@ from cifar_core import constants as C
 from cifar_core import settings
 from cifar_core.training import TrainConfig, TrainingJob
 from cifar_core.training import limits as L
+from cifar_core.training.estimates import expected_speed
 from cifar_core.training.limits import Limits
 from cifar_core.training.monitor import CANCELLED, FAILED, FINISHED, STOPPED, TRAINING
 from cifar_core.training.presence import PRESENCE_MIN_SECONDS, Presence
@@ -488,7 +489,7 @@ def test_the_expected_speed_follows_the_precision(monkeypatch, forced, decision,
     if decision:
         decisions["deep"] = precision.Decision("deep", decision[0], "measured", decision[1])
     monkeypatch.setattr(precision, "_decisions", decisions)
-    assert J.expected_speed("deep") == pytest.approx(speed)
+    assert expected_speed("deep") == pytest.approx(speed)
 
 
 @pytest.mark.parametrize(
@@ -585,7 +586,7 @@ def test_a_timed_run_ahead_sets_the_wait(sample_data, tmp_store):
 def test_old_finished_runs_are_forgotten_oldest_first(quick, sample_data, tmp_store):
     manager = JobManager(1)
     done = []
-    for seed in range(J.KEEP_FINISHED + 1):
+    for seed in range(C.KEEP_FINISHED + 1):
         started, _ = manager.start(TrainConfig(**{**TINY, "seed": seed}), sample_data, tmp_store)
         assert wait_for(started, 10)
         done.append(started)

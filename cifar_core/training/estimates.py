@@ -1,8 +1,9 @@
 """Estimates: how long a run should train here, how long a queued one waits, how often to poll.
 
-Plain arithmetic on what the job manager knows (speeds, the runs ahead, the audience); the
-manager gathers those under its lock and asks here (`JobManager.estimate_seconds`,
-`estimate_wait`, `poll_seconds`).
+Plain arithmetic on what the job manager knows (speeds, the runs ahead, the audience), and the
+speeds the finished runs measured (`MeasuredSpeeds`, which the manager owns); the manager
+gathers the rest under its lock and asks here (`JobManager.estimate_seconds`, `estimate_wait`,
+`poll_seconds`).
 """
 
 from __future__ import annotations
@@ -68,44 +69,23 @@ def poll_interval(audience: int) -> float:
     return float(min(C.MAX_POLL_SECONDS, max(C.POLL_SECONDS, seconds)))
 
 
-class QueueEstimates:
-    """The job manager's estimates for the pages: expected training time, wait and poll rate.
+class MeasuredSpeeds:
+    """Training speed per model (images/s), measured by the runs that finished here.
 
-    A part of `queue.JobManager` (its base class): it reads the manager's measured speeds
-    (`_speed`), queue (`_waiting`, `_running` under `_cond`), limits and watcher counts, and
-    feeds them to the arithmetic above.
+    Until a run of a model finished, its speed is `expected_speed`. The job manager owns one:
+    it calls `learn` under its lock when a run ends; `images_per_second` takes no lock (one
+    dict lookup).
     """
 
-    _speed: dict[str, float]
+    def __init__(self) -> None:
+        self._measured: dict[str, float] = {}
 
-    def _learn_speed(self, job: TrainingJob) -> None:
+    def learn(self, job: TrainingJob) -> None:
+        """Keep the speed of a run that finished (a stopped or failed run's is not kept)."""
         snap = job.monitor.snapshot()
         if snap.status == FINISHED and snap.images_per_second:
-            self._speed[job.config.model] = snap.images_per_second
+            self._measured[job.config.model] = snap.images_per_second
 
-    def estimate_seconds(self, config: TrainConfig) -> float:
-        """Expected training time of a config on this machine (from measured speeds).
-
-        Capped at the per-run time limit: no run trains longer.
-        """
-        speed = self._speed.get(config.model) or expected_speed(config.model)
-        return training_seconds(config, speed, self.limits.max_run_minutes)
-
-    def estimate_wait(self, job: TrainingJob) -> float | None:
-        """Seconds until a waiting job should start (None if it is not waiting)."""
-        with self._cond:
-            if job not in self._waiting:
-                return None
-            ahead = self._waiting[: self._waiting.index(job)]
-            running = list(self._running)
-        remaining = []
-        for other in running:
-            eta = other.monitor.snapshot().eta_seconds
-            remaining.append(eta if eta is not None else self.estimate_seconds(other.config))
-        ahead_seconds = [self.estimate_seconds(other.config) for other in ahead]
-        return wait_seconds(remaining, ahead_seconds, self.max_concurrent)
-
-    def poll_seconds(self, jobs: TrainingJob | list[TrainingJob]) -> float:
-        """How often a session should poll these jobs: 1 s, slower as more sessions watch."""
-        jobs = jobs if isinstance(jobs, list) else [jobs]
-        return poll_interval(max((self.watchers(job) for job in jobs), default=1))
+    def images_per_second(self, model: str) -> float:
+        """The measured speed of `model`, else the expected one."""
+        return self._measured.get(model) or expected_speed(model)

@@ -1,7 +1,7 @@
 """Jobs: the process-wide training queue, shared jobs for identical configs, wait estimates.
 
-The bookkeeping of who shares and watches which job is `sharing`; the estimates' arithmetic,
-`estimates`.
+The bookkeeping of who shares and watches which job is `sharing`; the estimates' arithmetic
+and the measured speeds, `estimates`.
 """
 
 from __future__ import annotations
@@ -12,15 +12,18 @@ import time
 from collections.abc import Callable
 
 from cifar_core import constants as C
-from cifar_core.constants import KEEP_FINISHED as KEEP_FINISHED
 from cifar_core.data import Cifar10
 from cifar_core.identity import owner_hash, valid_key
 from cifar_core.lesson import shared_lesson
 from cifar_core.runs import RunStore
 from cifar_core.runs.disk import RunBudget
 from cifar_core.training import TrainConfig, TrainingJob, precision
-from cifar_core.training.estimates import QueueEstimates
-from cifar_core.training.estimates import expected_speed as expected_speed
+from cifar_core.training.estimates import (
+    MeasuredSpeeds,
+    poll_interval,
+    training_seconds,
+    wait_seconds,
+)
 from cifar_core.training.limits import LimitError, Limits, training_slots
 from cifar_core.training.memory import limit_malloc_arenas, release_free_memory
 from cifar_core.training.monitor import CANCELLED, FAILED
@@ -29,7 +32,7 @@ from cifar_core.training.sharing import Sharing
 from cifar_core.training.teacher_stops import TeacherStops, note_teacher_stop
 
 
-class JobManager(QueueEstimates):
+class JobManager:
     """Process-wide queue: at most `max_concurrent` trainings at once, the rest wait in order.
 
     Requests with an identical config share one job: while it waits, runs or after it
@@ -64,9 +67,9 @@ class JobManager(QueueEstimates):
         self._waiting: list[TrainingJob] = []
         self._running: list[TrainingJob] = []
         self._sharing = Sharing()  # shared jobs, their watchers, each session's request
-        # Measured training speed per model (images/s) once a run of it finished, for queue
-        # estimates; until then EXPECTED_IMAGES_PER_SECOND scaled by the precision's speed-up.
-        self._speed: dict[str, float] = {}
+        # Measured training speed per model once a run of it finished, for the estimates;
+        # until then EXPECTED_IMAGES_PER_SECOND scaled by the precision's speed-up.
+        self._speeds = MeasuredSpeeds()
         self.presence = Presence(clock)  # sessions whose live view polled a job lately
         self._teacher_stops = TeacherStops()  # so the watchers' pages can say who stopped it
 
@@ -309,7 +312,7 @@ class JobManager(QueueEstimates):
             release_free_memory()  # the model and its buffers are gone: return the pages
             with self._cond:
                 self._running.remove(job)
-                self._learn_speed(job)
+                self._speeds.learn(job)
                 self._cond.notify_all()
             self._prune(job.store)
 
@@ -334,6 +337,35 @@ class JobManager(QueueEstimates):
         """(running, waiting) right now."""
         with self._cond:
             return len(self._running), len(self._waiting)
+
+    # --- estimates for the pages (their arithmetic is `estimates`) ---
+
+    def estimate_seconds(self, config: TrainConfig) -> float:
+        """Expected training time of a config on this machine (from measured speeds).
+
+        Capped at the per-run time limit: no run trains longer.
+        """
+        speed = self._speeds.images_per_second(config.model)
+        return training_seconds(config, speed, self.limits.max_run_minutes)
+
+    def estimate_wait(self, job: TrainingJob) -> float | None:
+        """Seconds until a waiting job should start (None if it is not waiting)."""
+        with self._cond:
+            if job not in self._waiting:
+                return None
+            ahead = self._waiting[: self._waiting.index(job)]
+            running = list(self._running)
+        remaining = []
+        for other in running:
+            eta = other.monitor.snapshot().eta_seconds
+            remaining.append(eta if eta is not None else self.estimate_seconds(other.config))
+        ahead_seconds = [self.estimate_seconds(other.config) for other in ahead]
+        return wait_seconds(remaining, ahead_seconds, self.max_concurrent)
+
+    def poll_seconds(self, jobs: TrainingJob | list[TrainingJob]) -> float:
+        """How often a session should poll these jobs: 1 s, slower as more sessions watch."""
+        jobs = jobs if isinstance(jobs, list) else [jobs]
+        return poll_interval(max((self.watchers(job) for job in jobs), default=1))
 
 
 _SHARED_LOCK = threading.Lock()
