@@ -20,8 +20,10 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from cifar_core.augmentation import LESSON_PRESET, preview_grid
+from cifar_core import constants as C
 from cifar_core.augmentation import preview as V
+from cifar_core.augmentation import preview_grid
+from cifar_core.augmentation.params import LESSON_PRESET
 from cifar_core.data import Cifar10, load_local
 from cifar_core.runs import RunStore
 from cifar_core.training import TrainConfig
@@ -42,12 +44,12 @@ def median_ms(work: Callable[[], object], repeats: int) -> float:
 
 def preview_figures(data: Cifar10, repeats: int) -> tuple[float, float]:
     """(preview_grid ms, whole grid picture ms) for 8 images × NUM_TO_AUGMENT variants."""
-    images = data.x_train[: V.DEFAULT_NUM_IMAGES]  # (8, 32, 32, 3) uint8
-    labels = [data.class_names[i] for i in data.y_train[: V.DEFAULT_NUM_IMAGES]]
-    columns = V.column_labels(V.NUM_TO_AUGMENT)
+    images = data.x_train[: C.DEFAULT_NUM_IMAGES]  # (8, 32, 32, 3) uint8
+    labels = [data.class_names[i] for i in data.y_train[: C.DEFAULT_NUM_IMAGES]]
+    columns = V.column_labels(C.NUM_TO_AUGMENT)
 
     def preview() -> object:
-        return preview_grid(images, LESSON_PRESET, 0, V.NUM_TO_AUGMENT)
+        return preview_grid(images, LESSON_PRESET, 0, C.NUM_TO_AUGMENT)
 
     def picture() -> object:
         cells = V.grid_cells(images, preview())
@@ -87,7 +89,7 @@ def main() -> None:
 
     data = load_local(sample_dir()).make_read_only()
     preview_ms, picture_ms = preview_figures(data, args.preview_repeats)
-    print(f"preview: {V.DEFAULT_NUM_IMAGES} images x {V.NUM_TO_AUGMENT} variants, lesson preset")
+    print(f"preview: {C.DEFAULT_NUM_IMAGES} images x {C.NUM_TO_AUGMENT} variants, lesson preset")
     print(f"preview_grid_ms={preview_ms:.1f}")
     print(f"grid_picture_ms={picture_ms:.1f}  (preview + labelled mosaic + PNG, as the page)")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from cifar_core.augmentation import LESSON_PRESET
+from cifar_core.augmentation.params import LESSON_PRESET
 from cifar_core.constants import GAP_EPOCHS
 from cifar_core.training import TrainConfig
 

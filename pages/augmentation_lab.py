@@ -10,16 +10,17 @@ import numpy as np
 import streamlit as st
 
 from cifar_core import constants as C
-from cifar_core.augmentation import (
-    FILL_MODES,
-    LESSON_PRESET,
-    AugmentParams,
-    apply_transform,
-    preview_grid,
-)
+from cifar_core.augmentation import AugmentParams, apply_transform, preview_grid
 from cifar_core.augmentation import preview as V
 from cifar_core.augmentation.advice import describe_params, label_warnings
 from cifar_core.augmentation.code import to_code
+from cifar_core.augmentation.controls import (
+    changed_settings,
+    controls_to_params,
+    params_to_controls,
+    settings_in_words,
+)
+from cifar_core.augmentation.params import FILL_MODES, LESSON_PRESET
 from cifar_core.data import Cifar10
 from cifar_core.images import upscale_nearest
 from ui.common import (
@@ -56,7 +57,7 @@ must still deserve its label.
 
 Move the controls and watch the grid: each row is one image and {C.NUM_TO_AUGMENT} random
 versions of it, drawn with the same rules as Keras' `ImageDataGenerator`. The controls start
-at the classic lesson's settings (`{V.settings_in_words(LESSON_PRESET)}`); **Reset** turns
+at the classic lesson's settings (`{settings_in_words(LESSON_PRESET)}`); **Reset** turns
 augmentation off.
 
 When you like what you see, hand the settings to the Train page. Training uses the same
@@ -141,7 +142,7 @@ def image_choice_ui(data: Cifar10 | None) -> tuple[np.ndarray, list[str]] | None
 
 def set_controls(params: AugmentParams) -> None:
     """Button callback: put these settings into the controls (before they are drawn)."""
-    for name, value in V.params_to_controls(params).items():
+    for name, value in params_to_controls(params).items():
         st.session_state[PREFIX + name] = value
 
 
@@ -181,7 +182,7 @@ def control(row: Mapping[str, Any], values: Mapping[str, Any]) -> Any:
 
 # The settings, built from the table of parameters, with what each one does underneath.
 def controls_ui() -> AugmentParams | None:
-    for name, value in V.params_to_controls(start_params()).items():
+    for name, value in params_to_controls(start_params()).items():
         keep_widget_values(VIEW_KEY, {PREFIX + name: value})
     preset, reset = st.columns(2)
     preset.button(
@@ -189,7 +190,7 @@ def controls_ui() -> AugmentParams | None:
         key="aug_preset",
         on_click=set_controls,
         args=(LESSON_PRESET,),
-        help=f"The classic lesson's settings: {V.settings_in_words(LESSON_PRESET)}.",
+        help=f"The classic lesson's settings: {settings_in_words(LESSON_PRESET)}.",
         width="stretch",
     )
     reset.button(
@@ -208,7 +209,7 @@ def controls_ui() -> AugmentParams | None:
             note += f" Both ends at {C.BRIGHTNESS_OFF[0]:.2f}: off."
         st.caption(note)
     try:
-        params = V.controls_to_params(values)
+        params = controls_to_params(values)
     except ValueError as exc:
         st.error(f"These settings cannot be used: {exc}", icon="⚠️")
         return None
@@ -284,7 +285,7 @@ def code_ui(params: AugmentParams) -> None:
 def current_params() -> AugmentParams:
     """The settings the controls hold right now (read from their session-state keys)."""
     names = [row["name"] for row in describe_params()]
-    return V.controls_to_params({n: st.session_state[PREFIX + n] for n in names})
+    return controls_to_params({n: st.session_state[PREFIX + n] for n in names})
 
 
 def hand_over() -> None:
@@ -308,7 +309,7 @@ def training_ui(params: AugmentParams) -> None:
         st.caption("Nothing handed over yet: the Train page trains without augmentation.")
         return
     try:
-        differences = V.changed_settings(AugmentParams.from_dict(stored), params)
+        differences = changed_settings(AugmentParams.from_dict(stored), params)
     except ValueError as exc:
         st.warning(f"The stored settings are not valid any more ({exc}). Hand these over.")
         return

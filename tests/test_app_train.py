@@ -129,7 +129,7 @@ def test_train_page_reopens_a_saved_run(app_env, trained_store, monkeypatch):
 
 @pytest.mark.slow
 def test_lab_settings_train_with_augmentation_and_are_recorded(app_env):
-    from cifar_core.augmentation import LESSON_PRESET
+    from cifar_core.augmentation.params import LESSON_PRESET
 
     at = open_app("pages/train.py")
     assert not at.get("toggle")  # nothing handed over yet: no toggle

@@ -9,15 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cifar_core.augmentation import (
-    FILL_MODES,
-    LESSON_PRESET,
-    AugmentParams,
-    apply_transform,
-    preview_grid,
-)
+from cifar_core import constants as C
+from cifar_core.augmentation import AugmentParams, apply_transform, controls, preview_grid
 from cifar_core.augmentation import preview as V
 from cifar_core.augmentation.advice import describe_params
+from cifar_core.augmentation.params import FILL_MODES, LESSON_PRESET
 from cifar_core.images import ImageDecodeError, upscale_nearest
 from tests.test_images import encode, noise_image, png_header_only
 
@@ -60,12 +56,12 @@ def test_random_indices_are_seeded_and_distinct() -> None:
     ],
 )
 def test_controls_round_trip(params: AugmentParams) -> None:
-    values = V.params_to_controls(params)
-    assert V.controls_to_params(values) == params
+    values = controls.params_to_controls(params)
+    assert controls.controls_to_params(values) == params
 
 
 def test_every_control_value_fits_its_widget() -> None:
-    values = V.params_to_controls(LESSON_PRESET)
+    values = controls.params_to_controls(LESSON_PRESET)
     for row in describe_params():
         value = values[row["name"]]
         if row["kind"] == "slider":
@@ -80,23 +76,28 @@ def test_every_control_value_fits_its_widget() -> None:
 
 
 def test_brightness_off_is_none_and_zoom_pair_becomes_one_number() -> None:
-    assert V.params_to_controls(AugmentParams())["brightness_range"] == V.BRIGHTNESS_OFF
-    assert V.controls_to_params({"brightness_range": (1.0, 1.0)}).brightness_range is None
-    assert V.controls_to_params({"brightness_range": (0.8, 1.0)}).brightness_range == (0.8, 1.0)
-    assert V.params_to_controls(AugmentParams(zoom_range=(0.7, 1.1)))["zoom_range"] == 0.3
+    assert controls.params_to_controls(AugmentParams())["brightness_range"] == C.BRIGHTNESS_OFF
+    assert controls.controls_to_params({"brightness_range": (1.0, 1.0)}).brightness_range is None
+    assert controls.controls_to_params({"brightness_range": (0.8, 1.0)}).brightness_range == (
+        0.8,
+        1.0,
+    )
+    assert controls.params_to_controls(AugmentParams(zoom_range=(0.7, 1.1)))["zoom_range"] == 0.3
 
 
 def test_invalid_control_values_explain_themselves() -> None:
     with pytest.raises(ValueError, match="rotation_range must be between 0 and 180"):
-        V.controls_to_params({"rotation_range": 500.0})
+        controls.controls_to_params({"rotation_range": 500.0})
 
 
 def test_changed_settings() -> None:
-    assert V.changed_settings(LESSON_PRESET, LESSON_PRESET) == []
-    lines = V.changed_settings(LESSON_PRESET, AugmentParams(rotation_range=10))
+    assert controls.changed_settings(LESSON_PRESET, LESSON_PRESET) == []
+    lines = controls.changed_settings(LESSON_PRESET, AugmentParams(rotation_range=10))
     assert lines[0] == "rotation_range: 40 → 10"
     assert "horizontal_flip: True → False" in lines and len(lines) == 5
-    brightness = V.changed_settings(AugmentParams(), AugmentParams(brightness_range=(0.5, 1.5)))
+    brightness = controls.changed_settings(
+        AugmentParams(), AugmentParams(brightness_range=(0.5, 1.5))
+    )
     assert brightness == ["brightness_range: None → (0.5, 1.5)"]
 
 
@@ -117,9 +118,9 @@ def test_upscale_nearest_makes_blocks() -> None:
 
 def test_grid_cells_put_the_original_first(cifar_sample_images) -> None:
     images = cifar_sample_images[0][:3]
-    variants = preview_grid(images, LESSON_PRESET, seed=0, num_variants=V.NUM_TO_AUGMENT)
+    variants = preview_grid(images, LESSON_PRESET, seed=0, num_variants=C.NUM_TO_AUGMENT)
     cells = V.grid_cells(images, variants)
-    assert cells.shape == (3, 1 + V.NUM_TO_AUGMENT, 32, 32, 3)
+    assert cells.shape == (3, 1 + C.NUM_TO_AUGMENT, 32, 32, 3)
     assert (cells[:, 0] == images).all() and (cells[:, 1:] == variants).all()
     with pytest.raises(ValueError, match="do not match"):
         V.grid_cells(images, variants[:2])
@@ -131,9 +132,9 @@ def test_column_labels() -> None:
 
 def test_mosaic_places_every_cell_and_labels_only_the_margins(cifar_sample_images) -> None:
     images = cifar_sample_images[0][:4]
-    variants = preview_grid(images, LESSON_PRESET, seed=1, num_variants=V.NUM_TO_AUGMENT)
+    variants = preview_grid(images, LESSON_PRESET, seed=1, num_variants=C.NUM_TO_AUGMENT)
     cells = V.grid_cells(images, variants)  # (4, 6, 32, 32, 3)
-    mosaic = V.labelled_mosaic(cells, ["a", "b", "c", "d"], V.column_labels(V.NUM_TO_AUGMENT))
+    mosaic = V.labelled_mosaic(cells, ["a", "b", "c", "d"], V.column_labels(C.NUM_TO_AUGMENT))
     assert mosaic.shape == (*V.mosaic_size(4, 6), 3) and mosaic.dtype == np.uint8
     side, pitch = 32 * V.MOSAIC_SCALE, 32 * V.MOSAIC_SCALE + V.GAP
     for r in range(4):
@@ -174,7 +175,7 @@ def test_preview_and_mosaic_of_eight_real_images_are_fast(sample_data) -> None:
     labels = [sample_data.class_names[i] for i in sample_data.y_train[:8]]
 
     def render() -> bytes:
-        variants = preview_grid(images, LESSON_PRESET, 0, V.NUM_TO_AUGMENT)
+        variants = preview_grid(images, LESSON_PRESET, 0, C.NUM_TO_AUGMENT)
         cells = V.grid_cells(images, variants)
         return V.png_bytes(V.labelled_mosaic(cells, labels, V.column_labels(5)))
 
@@ -247,11 +248,11 @@ def test_upload_rules_say_the_limits_and_what_a_refused_file_does() -> None:
 
 
 def test_settings_in_words() -> None:
-    assert V.settings_in_words(LESSON_PRESET) == (
+    assert controls.settings_in_words(LESSON_PRESET) == (
         "rotation_range=40, width_shift_range=0.2, height_shift_range=0.2, zoom_range=0.2, "
         "horizontal_flip=True"
     )
-    assert V.settings_in_words(AugmentParams()).startswith("no augmentation")
-    assert V.settings_in_words(AugmentParams(fill_mode="constant", cval=128)) == (
+    assert controls.settings_in_words(AugmentParams()).startswith("no augmentation")
+    assert controls.settings_in_words(AugmentParams(fill_mode="constant", cval=128)) == (
         "fill_mode=constant, cval=128"
     )

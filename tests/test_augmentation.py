@@ -14,21 +14,19 @@ import numpy as np
 import pytest
 
 from cifar_core.augmentation import (
-    AUGMENT_LIMITS,
-    FILL_MODES,
     IDENTITY,
-    LESSON_PRESET,
     AugmentParams,
     Transform,
     apply_transform,
-    apply_transforms_tf,
     augment_batch_numpy,
-    make_tf_augment,
     preview_grid,
     random_transform,
 )
 from cifar_core.augmentation.advice import describe_params, label_warnings
 from cifar_core.augmentation.code import to_code
+from cifar_core.augmentation.params import FILL_MODES, LESSON_PRESET
+from cifar_core.augmentation.pipeline import apply_transforms_tf, make_tf_augment
+from cifar_core.constants import AUGMENT_LIMITS
 
 # Training (float in [0, 1]) may differ from the preview by uint8 rounding at most.
 PIXEL_TOLERANCE = 1 / 255 + 1e-6

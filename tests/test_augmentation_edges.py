@@ -10,16 +10,15 @@ import numpy as np
 import pytest
 
 from cifar_core.augmentation import (
-    LESSON_PRESET,
     AugmentParams,
     Transform,
     apply_transform,
-    apply_transforms_tf,
     augment_batch_numpy,
-    make_tf_augment,
     preview_grid,
     random_transform,
 )
+from cifar_core.augmentation.params import LESSON_PRESET
+from cifar_core.augmentation.pipeline import apply_transforms_tf, make_tf_augment
 
 ALLOWED = (
     "rotation_range, width_shift_range, height_shift_range, shear_range, zoom_range, "
@@ -422,8 +421,8 @@ def test_augmented_batches_keep_their_static_picture_size():
     # known after augmentation (the model's Flatten needs them).
     import tensorflow as tf
 
-    from cifar_core.augmentation import make_tf_augment
     from cifar_core.augmentation.params import LESSON_PRESET
+    from cifar_core.augmentation.pipeline import make_tf_augment
 
     augment = make_tf_augment(LESSON_PRESET, seed=3)
     ds = tf.data.Dataset.from_tensor_slices(tf.zeros((8, 32, 32, 3))).batch(4).map(augment)

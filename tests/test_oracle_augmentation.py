@@ -39,14 +39,9 @@ import numpy as np
 import pytest
 
 from cifar_core import augmentation as aug
-from cifar_core.augmentation import (
-    LESSON_PRESET,
-    AugmentParams,
-    Transform,
-    apply_transform,
-    apply_transforms_tf,
-    make_tf_augment,
-)
+from cifar_core.augmentation import AugmentParams, Transform, apply_transform
+from cifar_core.augmentation.params import LESSON_PRESET
+from cifar_core.augmentation.pipeline import apply_transforms_tf, make_tf_augment
 
 # Grey levels on the 0-255 scale. apply_transform's docstring claims agreement with the legacy
 # class to 0.001 of a grey level for "nearest" and "reflect"; measured on real CIFAR-10 images:

@@ -13,10 +13,12 @@ from PIL import Image
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from cifar_core.augmentation import LESSON_PRESET, AugmentParams
+from cifar_core import constants as C
+from cifar_core.augmentation import AugmentParams, controls
 from cifar_core.augmentation import preview as V
 from cifar_core.augmentation.advice import describe_params
 from cifar_core.augmentation.code import to_code
+from cifar_core.augmentation.params import LESSON_PRESET
 from cifar_core.images import MAX_UPLOAD_MB
 from tests.conftest import open_app
 from tests.test_images import encode, noise_image, png_header_only
@@ -89,7 +91,7 @@ def test_page_renders_one_grid_picture_of_8_images_and_5_variants(app_env, media
     at = open_page()
     assert at.title[0].value == "Augmentation lab"
     mosaic = grid_pixels(at, media)
-    assert mosaic.shape == (*V.mosaic_size(8, 1 + V.NUM_TO_AUGMENT), 3)
+    assert mosaic.shape == (*V.mosaic_size(8, 1 + C.NUM_TO_AUGMENT), 3)
     # Rows are labelled with class names: the first 8 airplanes by default.
     assert grid(at).alt.count("airplane") == 8
     # The lab opens on the lesson's settings: each original (the real image) is followed by five
@@ -97,9 +99,9 @@ def test_page_renders_one_grid_picture_of_8_images_and_5_variants(app_env, media
     first_planes = sample_data.x_train[sample_data.y_train == 0][:8]
     for row in range(8):
         assert (cell(mosaic, row, 0) == first_planes[row]).all()
-        versions = [cell(mosaic, row, col) for col in range(1, 1 + V.NUM_TO_AUGMENT)]
+        versions = [cell(mosaic, row, col) for col in range(1, 1 + C.NUM_TO_AUGMENT)]
         assert not any((v == first_planes[row]).all() for v in versions), row
-        assert len({v.tobytes() for v in versions}) == V.NUM_TO_AUGMENT, row
+        assert len({v.tobytes() for v in versions}) == C.NUM_TO_AUGMENT, row
     # Two pictures in all (the grid and the fill modes), not 48 small ones.
     assert sum(len(el.proto.imgs) for el in at.get("image")) == 2
 
@@ -122,11 +124,11 @@ def test_same_seed_same_grid_and_reroll_is_the_next_seed(app_env):
     assert grid(rerun(at)).url == first  # same seed, same grid
     at.button(key="aug_reroll").click()
     rerolled = grid(rerun(at)).url
-    assert at.number_input(key="aug_seed").value == V.DEFAULT_PREVIEW_SEED + 1
+    assert at.number_input(key="aug_seed").value == C.DEFAULT_PREVIEW_SEED + 1
     assert rerolled != first
-    at.number_input(key="aug_seed").set_value(V.DEFAULT_PREVIEW_SEED)
+    at.number_input(key="aug_seed").set_value(C.DEFAULT_PREVIEW_SEED)
     assert grid(rerun(at)).url == first
-    at.number_input(key="aug_seed").set_value(V.DEFAULT_PREVIEW_SEED + 1)
+    at.number_input(key="aug_seed").set_value(C.DEFAULT_PREVIEW_SEED + 1)
     assert grid(rerun(at)).url == rerolled
 
 
@@ -136,7 +138,7 @@ def test_choose_images_by_class_at_random_and_how_many(app_env, media):
     at.slider(key="aug_count").set_value(3)
     rerun(at)
     assert grid(at).alt.count("cat") == 3
-    assert grid_pixels(at, media).shape == (*V.mosaic_size(3, 1 + V.NUM_TO_AUGMENT), 3)
+    assert grid_pixels(at, media).shape == (*V.mosaic_size(3, 1 + C.NUM_TO_AUGMENT), 3)
     at.radio(key="aug_source").set_value("random")
     first = grid(rerun(at)).url
     at.number_input(key="aug_pick_seed").set_value(7)
@@ -148,7 +150,7 @@ def test_choose_images_by_class_at_random_and_how_many(app_env, media):
 
 def test_controls_are_built_from_describe_params_with_their_help(app_env):
     at = open_page()
-    assert control_values(at) == V.params_to_controls(LESSON_PRESET)
+    assert control_values(at) == controls.params_to_controls(LESSON_PRESET)
     captions = " ".join(c.value for c in at.caption)
     for row in describe_params():
         assert row["help"] in captions
@@ -160,15 +162,15 @@ def test_controls_are_built_from_describe_params_with_their_help(app_env):
 def test_lesson_preset_and_reset(app_env):
     at = open_page()
     at.button(key="aug_reset").click()
-    assert control_values(rerun(at)) == V.params_to_controls(AugmentParams())
+    assert control_values(rerun(at)) == controls.params_to_controls(AugmentParams())
     at.button(key="aug_preset").click()
-    assert control_values(rerun(at)) == V.params_to_controls(LESSON_PRESET)
+    assert control_values(rerun(at)) == controls.params_to_controls(LESSON_PRESET)
 
 
 def test_the_lab_opens_on_the_lesson_settings_and_keeps_the_students(app_env):
     at = open_page()
     assert at.session_state["aug_lab_params"] == LESSON_PRESET.to_dict()
-    assert V.settings_in_words(LESSON_PRESET) in at.button(key="aug_preset").help
+    assert controls.settings_in_words(LESSON_PRESET) in at.button(key="aug_preset").help
     # The student turns augmentation off and moves one slider; a page switch keeps that.
     at.button(key="aug_reset").click()
     rerun(at)
@@ -178,10 +180,10 @@ def test_the_lab_opens_on_the_lesson_settings_and_keeps_the_students(app_env):
     at.switch_page("pages/home.py")
     rerun(at)
     at.switch_page(PAGE)
-    assert control_values(rerun(at)) == V.params_to_controls(mine)
+    assert control_values(rerun(at)) == controls.params_to_controls(mine)
     # Unusable remembered settings fall back to the lesson's, not to "no augmentation".
     broken = open_page({"aug_lab_params": {"zoom_range": 5}})
-    assert control_values(broken) == V.params_to_controls(LESSON_PRESET)
+    assert control_values(broken) == controls.params_to_controls(LESSON_PRESET)
 
 
 def test_intro_tells_what_the_notebooks_did_and_what_training_draws(app_env):
@@ -214,7 +216,7 @@ def test_invalid_settings_show_the_message(app_env, monkeypatch):
     def refuse(values):
         raise ValueError("zoom_range must be below 1")
 
-    monkeypatch.setattr(V, "controls_to_params", refuse)
+    monkeypatch.setattr(controls, "controls_to_params", refuse)
     at = open_page()
     assert [e.value for e in at.error] == [
         "These settings cannot be used: zoom_range must be below 1"
@@ -233,13 +235,15 @@ def test_controls_survive_a_page_switch(app_env):
     at.switch_page("pages/home.py")
     rerun(at)
     at.switch_page(PAGE)
-    assert control_values(rerun(at)) == V.params_to_controls(AugmentParams.from_dict(expected))
+    assert control_values(rerun(at)) == controls.params_to_controls(
+        AugmentParams.from_dict(expected)
+    )
 
 
 def test_controls_start_from_the_remembered_settings(app_env):
     # What a return visit sees after Streamlit dropped the widgets' own state.
     at = open_page({"aug_lab_params": LESSON_PRESET.to_dict(), "aug_lab_view": {"aug_seed": 9}})
-    assert control_values(at) == V.params_to_controls(LESSON_PRESET)
+    assert control_values(at) == controls.params_to_controls(LESSON_PRESET)
     assert at.number_input(key="aug_seed").value == 9
 
 
@@ -301,9 +305,9 @@ def test_an_upload_is_shown_full_size_and_at_32_and_fills_the_grid(app_env, medi
     full, small = (el.proto.imgs[0] for el in at.get("image")[:2])
     assert "mine.jpg (600×300 pixels), the last one accepted" in full.caption
     assert Image.open(io.BytesIO(media[full.url])).size == (V.UPLOAD_MAX_WIDTH, 160)
-    assert Image.open(io.BytesIO(media[small.url])).size == (32 * V.UPLOAD_SCALE,) * 2
+    assert Image.open(io.BytesIO(media[small.url])).size == (32 * C.UPLOAD_SCALE,) * 2
     assert "your photo" in grid(at).alt
-    assert grid_pixels(at, media).shape == (*V.mosaic_size(1, 1 + V.NUM_TO_AUGMENT), 3)
+    assert grid_pixels(at, media).shape == (*V.mosaic_size(1, 1 + C.NUM_TO_AUGMENT), 3)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,9 @@ import inspect
 import numpy as np
 import pytest
 
-from cifar_core.augmentation import LESSON_PRESET, AugmentParams, make_tf_augment
+from cifar_core.augmentation import AugmentParams
+from cifar_core.augmentation.params import LESSON_PRESET
+from cifar_core.augmentation.pipeline import make_tf_augment
 from cifar_core.training import (
     TrainConfig,
     TrainingJob,

@@ -16,12 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-# The settings live in params, the lab's slider ranges in constants; they are part of this
-# module's vocabulary too.
-from cifar_core.augmentation.params import FILL_MODES as FILL_MODES
-from cifar_core.augmentation.params import LESSON_PRESET as LESSON_PRESET
 from cifar_core.augmentation.params import AugmentParams, _check_fill_mode
-from cifar_core.constants import AUGMENT_LIMITS as AUGMENT_LIMITS
 
 # ---------------------------------------------------------------------------------------------
 # One concrete transform, and drawing it at random
@@ -369,8 +364,3 @@ def preview_grid(
     repeated = np.repeat(images, num_variants, axis=0)  # (N·V, H, W, C), one warp call for all
     out = augment_batch_numpy(repeated, params, np.random.default_rng(seed))
     return out.reshape(count, num_variants, *images.shape[1:])
-
-
-# The TensorFlow twin (training's in-graph pipeline) lives in .pipeline; part of this vocabulary.
-from cifar_core.augmentation.pipeline import apply_transforms_tf as apply_transforms_tf  # noqa: E402
-from cifar_core.augmentation.pipeline import make_tf_augment as make_tf_augment  # noqa: E402

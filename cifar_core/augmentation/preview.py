@@ -11,28 +11,13 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from cifar_core.augmentation import Transform
-
-# The lab's settings ↔ controls live in `controls`; the page and its tests use them from here.
-from cifar_core.augmentation.controls import changed_settings as changed_settings
-from cifar_core.augmentation.controls import controls_to_params as controls_to_params
-from cifar_core.augmentation.controls import params_to_controls as params_to_controls
-from cifar_core.augmentation.controls import settings_in_words as settings_in_words
-
-# The lab's numbers live in cifar_core.constants (the page reads them there); tests and
-# benches read these through this module too (preview.NUM_TO_AUGMENT, …).
-from cifar_core.constants import BRIGHTNESS_OFF as BRIGHTNESS_OFF
-from cifar_core.constants import DEFAULT_NUM_IMAGES as DEFAULT_NUM_IMAGES
-from cifar_core.constants import DEFAULT_PREVIEW_SEED as DEFAULT_PREVIEW_SEED
-from cifar_core.constants import MIN_UPLOAD_SIDE, UPLOAD_MAX_HEIGHT, UPLOAD_MAX_WIDTH
+from cifar_core.constants import MIN_UPLOAD_SIDE, MOSAIC_SCALE, UPLOAD_MAX_HEIGHT, UPLOAD_MAX_WIDTH
 from cifar_core.constants import MOSAIC_BACKGROUND as BACKGROUND
 from cifar_core.constants import MOSAIC_FONT_SIZE as FONT_SIZE
 from cifar_core.constants import MOSAIC_GAP as GAP
 from cifar_core.constants import MOSAIC_HEADER_HEIGHT as HEADER_HEIGHT
 from cifar_core.constants import MOSAIC_LABEL_WIDTH as LABEL_WIDTH
-from cifar_core.constants import MOSAIC_SCALE as MOSAIC_SCALE
 from cifar_core.constants import MOSAIC_TEXT_COLOUR as TEXT_COLOUR
-from cifar_core.constants import NUM_TO_AUGMENT as NUM_TO_AUGMENT
-from cifar_core.constants import UPLOAD_SCALE as UPLOAD_SCALE
 from cifar_core.images import ImageDecodeError, decode_image, to_cifar_size, upscale_nearest
 
 # A transform strong enough that a quarter of the picture comes from outside it, so the four

@@ -188,7 +188,7 @@ def make_augment_fn(config: TrainConfig) -> Callable[[Any], Any] | None:
     """The Augmentation lab's in-graph transform for this config, or None."""
     if config.augment is None:
         return None
-    from cifar_core.augmentation import make_tf_augment
+    from cifar_core.augmentation.pipeline import make_tf_augment
 
     return make_tf_augment(config.augment, seed=config.seed)
 
