@@ -290,11 +290,10 @@ FILTER_SCALE = 12
 GAP_POINTS = 3.0
 
 # Why did it get that wrong? (explain/): answers listed per image (the best guess and the two
-# runners-up); confused pairs returned by default; a 32×32 map shown 4× (128 px) with the heat
-# colours at half weight over the image; occlusion slides an 8×8 patch in steps of 4 pixels
-# (7 × 7 = 49 occluded copies of a 32×32 image), predicted 64 per model call.
+# runners-up); a 32×32 map shown 4× (128 px) with the heat colours at half weight over the
+# image; occlusion slides an 8×8 patch in steps of 4 pixels (7 × 7 = 49 occluded copies of a
+# 32×32 image), predicted 64 per model call.
 TOP_K = 3
-CONFUSED_PAIRS_TOP = 5
 OVERLAY_SCALE = 4
 OVERLAY_ALPHA = 0.5
 OCCLUSION_PATCH = 8

@@ -26,6 +26,7 @@ from cifar_core.explain.mistakes import (
     largest_mistake_cell,
     mistakes,
     most_confused_pairs,
+    predicted_classes,
 )
 from cifar_core.images import upscale_nearest
 from cifar_core.runs import MODEL_FILE, Run
@@ -232,7 +233,7 @@ def mistakes_explorer(
         The index of the test image whose maps the student asked for, if any.
     """
     labels = np.asarray(labels, dtype=np.int64)
-    matrix = confusion_matrix(labels, probs.argmax(axis=1), len(names))
+    matrix = confusion_matrix(labels, predicted_classes(probs), len(names))
     if show_matrix:
         left, right = st.columns([3, 2])
         with left:

@@ -12,6 +12,7 @@ from cifar_core import constants as C
 from cifar_core import live_view
 from cifar_core.data import Cifar10
 from cifar_core.evaluation import framed, is_guessing, learning_problem, pick_grid
+from cifar_core.explain.mistakes import predicted_classes
 from cifar_core.images import png_bytes
 from cifar_core.models import count_params
 from cifar_core.runs import (
@@ -185,7 +186,7 @@ def prediction_grid(run: Run, data: Cifar10 | None, key: str) -> None:
         y_true = preds["test_labels"].astype(np.int64)
         if data is None or len(data.x_test) != len(y_true):
             return None
-        y_pred = probs.argmax(axis=1)
+        y_pred = predicted_classes(probs)
         names = run.result.get("class_names", list(C.CLASS_NAMES))
         images, captions = [], []
         for i in pick_grid(y_true, y_pred, C.RESULT_GRID_SIZE, seed):
