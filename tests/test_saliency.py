@@ -57,7 +57,7 @@ def trained_deep(sample_data, tmp_path_factory):
 
 def _similarity(a: np.ndarray, b: np.ndarray) -> float:
     # A flat map ranks nothing, so it shares no ranking with another map: 0 by convention.
-    rho = S.rank_correlation(a, b)
+    rho = H.rank_correlation(a, b)
     return 0.0 if np.isnan(rho) else rho
 
 
@@ -273,7 +273,7 @@ def test_lesson_models_their_last_conv_layer_and_a_bfloat16_twin():
     mixed.set_weights(deep.get_weights())
     image = np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8)
     full, half = S.grad_cam(deep, image, 4), S.grad_cam(mixed, image, 4)
-    assert half.dtype == np.float32 and S.rank_correlation(full, half) > 0.95
+    assert half.dtype == np.float32 and H.rank_correlation(full, half) > 0.95
 
 
 def test_resize_bilinear_matches_tensorflow():
@@ -290,28 +290,28 @@ def test_resize_bilinear_matches_tensorflow():
 def test_overlay_blends_the_heat_colours_into_the_enlarged_image():
     image = np.random.default_rng(3).integers(0, 256, (32, 32, 3), dtype=np.uint8)
     heat = np.linspace(0, 1, 32 * 32, dtype=np.float32).reshape(32, 32)
-    shown = S.overlay(image, heat)
+    shown = H.overlay(image, heat)
     assert shown.shape == (128, 128, 3) and shown.dtype == np.uint8
     np.testing.assert_array_equal(
-        S.overlay(image, heat, alpha=0), np.kron(image, np.ones((4, 4, 1), np.uint8))
+        H.overlay(image, heat, alpha=0), np.kron(image, np.ones((4, 4, 1), np.uint8))
     )
-    np.testing.assert_array_equal(S.overlay(image, heat, scale=1, alpha=1), S.heat_colours(heat))
-    assert S.overlay(image, np.ones((14, 14)), scale=2).shape == (64, 64, 3)  # any map size
-    legend = S.heat_legend(width=11, height=2)
+    np.testing.assert_array_equal(H.overlay(image, heat, scale=1, alpha=1), H.heat_colours(heat))
+    assert H.overlay(image, np.ones((14, 14)), scale=2).shape == (64, 64, 3)  # any map size
+    legend = H.heat_legend(width=11, height=2)
     assert legend.shape == (2, 11, 3) and legend.dtype == np.uint8
-    np.testing.assert_array_equal(legend[0], np.array(S.HEAT_COLOURS, np.uint8))
-    lightness = S.heat_legend(64, 1)[0].astype(float) @ [0.2126, 0.7152, 0.0722]
+    np.testing.assert_array_equal(legend[0], np.array(H.HEAT_COLOURS, np.uint8))
+    lightness = H.heat_legend(64, 1)[0].astype(float) @ [0.2126, 0.7152, 0.0722]
     assert (np.diff(lightness) > 0).all()  # dark → light: readable in grey too
     with pytest.raises(ValueError, match="2-D heat map"):
-        S.overlay(image, np.zeros((32, 32, 3)))
+        H.overlay(image, np.zeros((32, 32, 3)))
 
 
 def test_rank_correlation_is_spearmans():
     a = np.array([[1.0, 2.0], [3.0, 4.0]])
-    assert S.rank_correlation(a, a**3) == pytest.approx(1)  # any increasing function
-    assert S.rank_correlation(a, -a) == pytest.approx(-1)
-    assert S.rank_correlation([0, 0, 1, 2], [0, 1, 1, 2]) == pytest.approx(5 / 6)  # as scipy
-    assert np.isnan(S.rank_correlation(np.zeros(4), a))
+    assert H.rank_correlation(a, a**3) == pytest.approx(1)  # any increasing function
+    assert H.rank_correlation(a, -a) == pytest.approx(-1)
+    assert H.rank_correlation([0, 0, 1, 2], [0, 1, 1, 2]) == pytest.approx(5 / 6)  # as scipy
+    assert np.isnan(H.rank_correlation(np.zeros(4), a))
 
 
 def test_the_note_names_its_sources():

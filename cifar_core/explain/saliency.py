@@ -1,7 +1,8 @@
 """Saliency: where did the network look? Grad-CAM and occlusion maps of one image.
 
 Keras and TensorFlow are imported inside the functions that run a model, so importing this
-module stays cheap; the colour map, the overlay and the rank correlation are plain numpy.
+module stays cheap. The colour map, the overlay and the rank correlation that show and
+compare the maps are in explain.heatmap (plain numpy).
 Models take float32 pixels divided by 255, as in training (cifar_core/models.py); images are
 uint8 (32, 32, 3).
 """
@@ -13,12 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cifar_core.constants import OCCLUSION_BATCH, OCCLUSION_PATCH, OCCLUSION_STRIDE
-from cifar_core.explain.heatmap import HEAT_COLOURS as HEAT_COLOURS
 from cifar_core.explain.heatmap import check_image, resize_bilinear, unit_range
-from cifar_core.explain.heatmap import heat_colours as heat_colours
-from cifar_core.explain.heatmap import heat_legend as heat_legend
-from cifar_core.explain.heatmap import overlay as overlay
-from cifar_core.explain.heatmap import rank_correlation as rank_correlation
 from cifar_core.models import layer_seeds
 
 if TYPE_CHECKING:  # keep `import cifar_core.explain.saliency` free of TensorFlow
