@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from cifar_core import constants as C
 from cifar_core.bias_privacy import analysis as E
 from harness.browser import launch_browser, open_app_page, streamlit_server, wait_for_app
 from tests.conftest import sample_dir
@@ -33,7 +34,7 @@ def test_threshold_slider_by_keyboard_changes_the_false_match_rate(tmp_path: Pat
             metric = page.locator('[data-testid="stMetric"]').filter(has_text=FMR_LABEL)
             value = metric.locator('[data-testid="stMetricValue"]')
             params = E.DEFAULT_GROUPS["Group A"]
-            before_rate = E.analytic_error_rates(params, E.DEFAULT_THRESHOLD).false_match_rate
+            before_rate = E.analytic_error_rates(params, C.DEFAULT_THRESHOLD).false_match_rate
             expect(value).to_have_text(E.describe_rate(before_rate, one_in=False))
             before = value.inner_text()
 
@@ -46,7 +47,7 @@ def test_threshold_slider_by_keyboard_changes_the_false_match_rate(tmp_path: Pat
                 page.keyboard.press("ArrowRight")
 
             # One step is 0.01: three presses move 0.60 → 0.63, and the rate is recomputed.
-            moved = E.DEFAULT_THRESHOLD + PRESSES * E.SCORE_STEP
+            moved = C.DEFAULT_THRESHOLD + PRESSES * C.SCORE_STEP
             after_rate = E.analytic_error_rates(params, moved).false_match_rate
             expect(value).not_to_have_text(before, timeout=30_000)
             expect(value).to_have_text(E.describe_rate(after_rate, one_in=False), timeout=30_000)

@@ -12,6 +12,7 @@ import altair as alt
 import numpy as np
 import pytest
 
+from cifar_core import constants as C
 from cifar_core.bias_privacy import analysis as E
 from cifar_core.bias_privacy import charts as EC
 from cifar_core.bias_privacy import content as T
@@ -80,7 +81,7 @@ def test_raising_the_threshold_trades_false_matches_for_false_non_matches():
 
 
 def test_default_groups_are_treated_differently_by_one_threshold():
-    a, b = (E.analytic_error_rates(p, E.DEFAULT_THRESHOLD) for p in E.DEFAULT_GROUPS.values())
+    a, b = (E.analytic_error_rates(p, C.DEFAULT_THRESHOLD) for p in E.DEFAULT_GROUPS.values())
     assert E.rate_ratio(b.false_match_rate, a.false_match_rate) > 10
 
 
@@ -104,8 +105,8 @@ def test_crossing_formula_agrees_with_the_rates_for_random_groups():
     rng = np.random.default_rng(0)
     checked = 0
     for _ in range(500):
-        mu = rng.uniform(E.SCORE_MIN, E.SCORE_MAX, 2)
-        sd = rng.uniform(E.SPREAD_MIN, E.SPREAD_MAX, 2)
+        mu = rng.uniform(C.SCORE_MIN, C.SCORE_MAX, 2)
+        sd = rng.uniform(C.SPREAD_MIN, C.SPREAD_MAX, 2)
         a, b = (E.ScoreParams(0.8, 0.1, float(m), float(s)) for m, s in zip(mu, sd, strict=True))
         t = E.equal_false_match_threshold(a, b)
         fa, fb = E.analytic_error_rates(a, t), E.analytic_error_rates(b, t)
@@ -123,7 +124,7 @@ def test_equal_spreads_have_no_single_crossing():
     assert E.equal_false_match_threshold(a, shifted) is None
     # The default groups cross only below 0, so B has more false matches across the range.
     t = E.equal_false_match_threshold(*E.DEFAULT_GROUPS.values())
-    assert t == pytest.approx(-0.05) and t < E.SCORE_MIN
+    assert t == pytest.approx(-0.05) and t < C.SCORE_MIN
 
 
 def test_rate_helpers():

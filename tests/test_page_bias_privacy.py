@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cifar_core import constants as C
 from cifar_core.bias_privacy import analysis as E
 from cifar_core.bias_privacy import content as T
 from cifar_core.runs import PREDICTIONS_FILE, STATUS_FILE, RunStore
@@ -96,7 +97,7 @@ def test_moving_the_threshold_changes_the_reported_rates(empty_runs):
     at = open_page()
     label = "Group A: false-match rate"
     params = E.DEFAULT_GROUPS["Group A"]
-    expected = E.analytic_error_rates(params, E.DEFAULT_THRESHOLD).false_match_rate
+    expected = E.analytic_error_rates(params, C.DEFAULT_THRESHOLD).false_match_rate
     before = metric(at, label)
     assert before == E.describe_rate(expected, one_in=False)
     at.slider(key="bp_threshold").set_value(0.70).run()

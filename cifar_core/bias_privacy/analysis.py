@@ -10,20 +10,6 @@ import numpy as np
 
 from cifar_core.constants import CHANCE_QUANTILE, CHANCE_SHUFFLES, CONFIDENCE_BINS, SMALL_MEAN_GAP
 
-# The demos' numbers live in cifar_core.constants; the page, the charts and the texts read
-# these through this module (analysis.SCORE_MIN, …).
-from cifar_core.constants import CHANCE_SEED as CHANCE_SEED
-from cifar_core.constants import DEFAULT_THRESHOLD as DEFAULT_THRESHOLD
-from cifar_core.constants import DENSITY_POINTS as DENSITY_POINTS
-from cifar_core.constants import SCORE_MAX as SCORE_MAX
-from cifar_core.constants import SCORE_MIN as SCORE_MIN
-from cifar_core.constants import SCORE_STEP as SCORE_STEP
-from cifar_core.constants import SIMULATED_PAIRS as SIMULATED_PAIRS
-from cifar_core.constants import SIMULATION_SEED as SIMULATION_SEED
-from cifar_core.constants import SPREAD_MAX as SPREAD_MAX
-from cifar_core.constants import SPREAD_MIN as SPREAD_MIN
-from cifar_core.constants import SPREAD_STEP as SPREAD_STEP
-
 # --- The "one threshold, two groups" demo: default groups ---------------------------------------
 
 

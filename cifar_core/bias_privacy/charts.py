@@ -6,15 +6,9 @@ import altair as alt
 import numpy as np
 
 from cifar_core import constants as C
-from cifar_core.bias_privacy.analysis import (
-    DENSITY_POINTS,
-    SCORE_MAX,
-    SCORE_MIN,
-    ScoreParams,
-    confidence_histogram,
-    normal_pdf,
-)
+from cifar_core.bias_privacy.analysis import ScoreParams, confidence_histogram, normal_pdf
 from cifar_core.charts import readable
+from cifar_core.constants import DENSITY_POINTS, SCORE_MAX, SCORE_MIN
 
 MEMBER_LABEL = "training images (seen)"
 NONMEMBER_LABEL = "test images (never seen)"

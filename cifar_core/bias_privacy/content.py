@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from cifar_core.bias_privacy.analysis import SIMULATED_PAIRS
+from cifar_core.constants import SIMULATED_PAIRS
 
 
 @dataclass(frozen=True)
