@@ -9,7 +9,6 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cifar_core.constants import CIFAR_SIZE, MAX_PIXELS, MAX_UPLOAD_BYTES
-from cifar_core.constants import MAX_UPLOAD_MB as MAX_UPLOAD_MB  # ui.upload reads it here
 
 # File extensions for the uploader, and the only Pillow decoders tried (fewer parsers exposed to
 # untrusted bytes). The JPEG decoder also opens the multi-picture JPEGs (MPO) of many phones.

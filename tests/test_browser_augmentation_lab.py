@@ -10,8 +10,8 @@ import pytest
 
 from cifar_core.augmentation import preview as V
 from cifar_core.augmentation.params import LESSON_PRESET
-from cifar_core.constants import AUGMENT_LIMITS
-from cifar_core.images import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
+from cifar_core.constants import AUGMENT_LIMITS, MAX_UPLOAD_MB
+from cifar_core.images import MAX_UPLOAD_BYTES
 from harness.browser import launch_browser, open_app_page, streamlit_server, wait_for_app
 from tests.conftest import sample_dir
 from tests.test_images import encode, noise_image

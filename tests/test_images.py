@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cifar_core.constants import MAX_UPLOAD_MB
 from cifar_core.images import (
     ALLOWED_TYPES,
     MAX_PIXELS,
-    MAX_UPLOAD_MB,
     ImageDecodeError,
     decode_image,
     to_cifar_size,

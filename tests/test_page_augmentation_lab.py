@@ -19,7 +19,6 @@ from cifar_core.augmentation import preview as V
 from cifar_core.augmentation.advice import describe_params
 from cifar_core.augmentation.code import to_code
 from cifar_core.augmentation.params import LESSON_PRESET
-from cifar_core.images import MAX_UPLOAD_MB
 from tests.conftest import open_app
 from tests.test_images import encode, noise_image, png_header_only
 from ui.common import AUGMENT_KEY
@@ -296,7 +295,7 @@ def test_an_upload_is_shown_full_size_and_at_32_and_fills_the_grid(app_env, medi
     at.radio(key="aug_source").set_value("upload")
     rerun(at)
     assert "Upload a photo" in at.info[0].value
-    assert V.upload_rules(MAX_UPLOAD_MB) in [c.value for c in at.caption]  # limits said up front
+    assert V.upload_rules(C.MAX_UPLOAD_MB) in [c.value for c in at.caption]  # limits said up front
     assert grid(at).alt.count("airplane") == 8  # CIFAR-10 images until a photo arrives
     photo = noise_image((600, 300))
     at.file_uploader(key="aug_upload").set_value(("mine.jpg", encode(photo, "JPEG"), "image/jpeg"))

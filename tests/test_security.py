@@ -8,7 +8,8 @@ import tomllib
 import numpy as np
 import pytest
 
-from cifar_core.images import MAX_UPLOAD_MB, ImageDecodeError, decode_image
+from cifar_core.constants import MAX_UPLOAD_MB
+from cifar_core.images import ImageDecodeError, decode_image
 from cifar_core.runs import RunStore, RunStoreError
 from tests.conftest import REPO
 

@@ -13,7 +13,8 @@ from typing import NamedTuple
 import streamlit as st
 
 from cifar_core.augmentation.preview import UploadPreview, prepare_upload, upload_rules
-from cifar_core.images import ALLOWED_TYPES, MAX_UPLOAD_MB, ImageDecodeError
+from cifar_core.constants import MAX_UPLOAD_MB
+from cifar_core.images import ALLOWED_TYPES, ImageDecodeError
 
 
 class Upload(NamedTuple):
