@@ -66,7 +66,6 @@ from cifar_core.runs.files import (  # noqa: F401 — the file names are part of
     _problem,
     read_object,
 )
-from cifar_core.runs.run import DOWNLOADABLE as DOWNLOADABLE
 from cifar_core.runs.run import Run, RunInfo
 
 
