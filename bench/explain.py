@@ -363,7 +363,7 @@ def page_figures(views: dict[int, PageView], repeats: int) -> dict[int, dict[str
 
 def saliency_figures(run: Run, images: np.ndarray, repeats: int) -> dict[str, list[float]]:
     """ms per image of each map for the run's saved model, loaded as ui/saliency.py does."""
-    from cifar_core.explain.saliency import grad_cam, occlusion, randomized_model
+    from cifar_core.explain.saliency import grad_cam, occlusion_and_largest_drop, randomized_model
     from cifar_core.look_inside import load_trained, predict_image
 
     out: dict[str, list[float]] = {}
@@ -371,7 +371,7 @@ def saliency_figures(run: Run, images: np.ndarray, repeats: int) -> dict[str, li
     model = load_trained(run.path / MODEL_FILE)
     out["load"] = [(time.perf_counter() - start) * 1000]
     classes = [int(np.argmax(predict_image(model, image))) for image in images]
-    for name, fn in (("grad_cam", grad_cam), ("occlusion", occlusion)):
+    for name, fn in (("grad_cam", grad_cam), ("occlusion", occlusion_and_largest_drop)):
         times = [
             ms(lambda i=i, fn=fn: fn(model, images[i], classes[i])) for i in range(repeats + 1)
         ]
@@ -379,7 +379,7 @@ def saliency_figures(run: Run, images: np.ndarray, repeats: int) -> dict[str, li
     start = time.perf_counter()
     random = randomized_model(model, seed=0)
     out["random_build"] = [(time.perf_counter() - start) * 1000]
-    for name, fn in (("grad_cam", grad_cam), ("occlusion", occlusion)):
+    for name, fn in (("grad_cam", grad_cam), ("occlusion", occlusion_and_largest_drop)):
         times = [
             ms(lambda i=i, fn=fn: fn(random, images[i], classes[i])) for i in range(repeats + 1)
         ]

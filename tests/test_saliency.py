@@ -119,9 +119,11 @@ def test_both_maps_of_the_deep_net_take_well_under_two_seconds(trained_deep, sam
     assert S.cam_layer(trained_deep) == "conv4_relu"  # found in a Sequential loaded from disk
     assert S.cam_layer(trained_deep, "conv2") == "conv2_relu"
     image = sample_data.x_test[0]
-    S.grad_cam(trained_deep, image, 0), S.occlusion(trained_deep, image, 0)  # first calls trace
+    S.grad_cam(trained_deep, image, 0)  # first calls trace
+    S.occlusion_and_largest_drop(trained_deep, image, 0)
     start = time.perf_counter()
-    cam, occluded = S.grad_cam(trained_deep, image, 3), S.occlusion(trained_deep, image, 3)
+    cam = S.grad_cam(trained_deep, image, 3)
+    occluded, _ = S.occlusion_and_largest_drop(trained_deep, image, 3)
     seconds = time.perf_counter() - start
     assert seconds < 2.0, f"{seconds:.2f} s"
     assert cam.shape == occluded.shape == (32, 32)
@@ -151,7 +153,7 @@ def test_occlusion_points_at_the_only_pixels_the_class_reads():
     rng = np.random.default_rng(0)
     image = rng.integers(0, 200, (32, 32, 3), dtype=np.uint8)
     image[REGION] = 255  # brighter than the mean-colour patch: hiding it lowers class 0
-    heat = S.occlusion(_region_model(), image, class_index=0)
+    heat, _ = S.occlusion_and_largest_drop(_region_model(), image, class_index=0)
     assert heat.shape == (32, 32) and heat.dtype == np.float32
     y, x = np.unravel_index(heat.argmax(), heat.shape)
     assert 8 <= y < 16 and 16 <= x < 24
@@ -160,8 +162,10 @@ def test_occlusion_points_at_the_only_pixels_the_class_reads():
     far[0:24, 8:32] = False  # every pixel a full patch (8) or more away from REGION
     assert np.abs(heat[far]).max() < 1e-6
     # Class 1's probability is 1 − class 0's: hiding the region raises it.
-    assert S.occlusion(_region_model(), image, class_index=1)[REGION].max() < 0
-    black = S.occlusion(_region_model(), image, 0, fill=0)  # a black patch costs more than grey
+    other, _ = S.occlusion_and_largest_drop(_region_model(), image, class_index=1)
+    assert other[REGION].max() < 0
+    # A black patch costs more than the grey (mean-colour) one.
+    black, _ = S.occlusion_and_largest_drop(_region_model(), image, 0, fill=0)
     assert black[REGION].mean() > heat[REGION].mean()
 
 
@@ -171,7 +175,6 @@ def test_the_largest_patch_drop_is_what_covering_that_one_patch_costs():
     image[REGION] = 255
     model = _region_model()
     heat, largest = S.occlusion_and_largest_drop(model, image, 0)
-    np.testing.assert_array_equal(heat, S.occlusion(model, image, 0))  # the same map
     # By hand: REGION (one patch position, 8:16 × 16:24) covered with the image's mean colour.
     covered = image.astype(np.float32) / 255
     covered[REGION] = image.reshape(-1, 3).mean(axis=0) / 255
@@ -187,12 +190,14 @@ def test_the_largest_patch_drop_is_what_covering_that_one_patch_costs():
 def test_patches_cover_every_pixel_whatever_the_stride():
     assert S.patch_starts(32, 8, 4) == [0, 4, 8, 12, 16, 20, 24]  # 7 × 7 = 49 copies
     assert S.patch_starts(32, 8, 5) == [0, 5, 10, 15, 20, 24]  # the edge is covered too
-    heat = S.occlusion(_region_model(), np.full((32, 32, 3), 90, np.uint8), 0, patch=6, stride=5)
+    grey = np.full((32, 32, 3), 90, np.uint8)
+    heat, _ = S.occlusion_and_largest_drop(_region_model(), grey, 0, patch=6, stride=5)
     assert np.isfinite(heat).all()
+    black = np.zeros((32, 32, 3), np.uint8)
     with pytest.raises(ValueError, match="patch"):
-        S.occlusion(_region_model(), np.zeros((32, 32, 3), np.uint8), 0, patch=40)
+        S.occlusion_and_largest_drop(_region_model(), black, 0, patch=40)
     with pytest.raises(ValueError, match="fill is a pixel value"):
-        S.occlusion(_region_model(), np.zeros((32, 32, 3), np.uint8), 0, fill=300)
+        S.occlusion_and_largest_drop(_region_model(), black, 0, fill=300)
 
 
 def _colour_model(softmax_layer: bool):

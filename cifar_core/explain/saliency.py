@@ -205,7 +205,7 @@ def patch_starts(size: int, patch: int, stride: int) -> list[int]:
     return starts
 
 
-def occlusion(
+def occlusion_and_largest_drop(
     model: keras.Model,
     image: np.ndarray,
     class_index: int,
@@ -213,7 +213,7 @@ def occlusion(
     stride: int = OCCLUSION_STRIDE,
     fill: float | None = None,
     batch_size: int = OCCLUSION_BATCH,
-) -> np.ndarray:
+) -> tuple[np.ndarray, float]:
     """Occlusion map (Zeiler & Fergus, ECCV 2014): how much hiding each area costs the class.
 
     A square patch slides over the image; each occluded copy is predicted (in batches) and the
@@ -233,27 +233,12 @@ def occlusion(
         batch_size: occluded copies per model call.
 
     Returns:
-        (H, W) float32: positive = covering this area lowers the class's probability,
-        negative = covering it raises the probability.
-    """
-    return occlusion_and_largest_drop(model, image, class_index, patch, stride, fill, batch_size)[0]
-
-
-def occlusion_and_largest_drop(
-    model: keras.Model,
-    image: np.ndarray,
-    class_index: int,
-    patch: int = OCCLUSION_PATCH,
-    stride: int = OCCLUSION_STRIDE,
-    fill: float | None = None,
-    batch_size: int = OCCLUSION_BATCH,
-) -> tuple[np.ndarray, float]:
-    """`occlusion`'s map, and the largest drop that covering one single patch caused.
-
-    The map averages the drops of the patches overlapping each pixel, so its maximum can be
-    smaller than what one patch alone cost; the second value is that one patch's drop of the
-    class's probability (a fraction, 0.25 = 25 percentage points; ≤ 0 when covering no patch
-    lowered it). Same arguments as `occlusion`.
+        (map, largest drop). The map, (H, W) float32: positive = covering this area lowers
+        the class's probability, negative = covering it raises the probability. It averages
+        the drops of the patches overlapping each pixel, so its maximum can be smaller than
+        what one patch alone cost; the largest drop is what covering the single costliest patch
+        took off the class's probability (a fraction, 0.25 = 25 percentage points; ≤ 0 when
+        covering no patch lowered it).
     """
     image = check_image(image)
     class_index = _check_class(model, class_index)
