@@ -70,9 +70,9 @@ DEFAULT_MAX_TRAININGS = 1
 # Limits a teacher can change (see limits.Limits). On this project's 2-core host the deep net
 # trains about 870 images/s in float32 and 1,400 in bfloat16 (whole fit, bench/precision.py,
 # 2026-11-30), so 200,000 image-passes (e.g. 20,000 images × 10 epochs, or the full 40,000 × 5)
-# take about 2.5–4 minutes, longer on a slower host; a class of 30 with distinct settings then waits at most
-# MAX_QUEUE runs. The wall-clock limit bounds what a budget cannot: a slow machine or a
-# batch size of 32.
+# take about 2.5–4 minutes, longer on a slower host; a class of 30 with distinct settings then
+# waits at most MAX_QUEUE runs. The wall-clock limit bounds what a budget cannot: a slow machine
+# or a batch size of 32.
 DEFAULT_MAX_IMAGE_EPOCHS = 200_000
 DEFAULT_MAX_RUN_MINUTES = 15.0
 DEFAULT_MAX_QUEUE = 8
@@ -350,7 +350,7 @@ CLASS_TOGETHER_SECONDS = 10.0
 # than this is not a lesson and is not read.
 LESSON_FILE_MAX_BYTES = 64 * 1024
 
-# --- Phones (pages/augmentation_lab.py) -------------------------------------------------------------
+# --- Phones (pages/augmentation_lab.py) ------------------------------------------------------
 
 # Streamlit stacks columns on screens narrower than this; there the lab's preview goes above its
 # settings and stays in view while they scroll past (else it sat 1,550 px below the sliders).

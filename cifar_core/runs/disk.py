@@ -144,9 +144,6 @@ def describe_write_error(
     return f"{run[0].upper()}{run[1:]} could not be saved in {root}: {reason}."
 
 
-# --- Runs ------------------------------------------------------------------------------------
-
-
 # --- A run folder's size, and removing one safely ---------------------------------------------
 
 
