@@ -9,7 +9,7 @@ import streamlit as st
 from cifar_core import passcode
 from cifar_core.training import warmup
 from ui.common import available_steps
-from ui.compat import keep_keras_state_between_reruns
+from ui.compat import keep_keras_state_between_reruns, serialize_ast_parsing
 from ui.identity import keep_key_in_browser
 
 HERE = Path(__file__).parent
@@ -18,6 +18,7 @@ HERE = Path(__file__).parent
 def main() -> None:
     st.set_page_config(page_title="CIFAR-10: your first CNN", page_icon="🧠", layout="wide")
     keep_keras_state_between_reruns()  # training threads use Keras while scripts rerun
+    serialize_ast_parsing()  # scripts are parsed while training threads parse (Python 3.11.7)
     keep_key_in_browser()  # the student's runs stay theirs across a reload (ui.identity)
     # Home first, then the lesson's pages in lesson order (see LESSON_STEPS).
     pages = [st.Page(HERE / "pages/home.py", title="Home", icon="🏠", default=True)]

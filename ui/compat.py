@@ -1,6 +1,6 @@
-"""The two workarounds of Streamlit internals, in one place, checked and loud when they fail.
+"""The app's workarounds of library and interpreter bugs, in one place, checked and loud.
 
-Both replace behaviour Streamlit has no public switch for. Each one checks that the private
+Two replace behaviour Streamlit has no public switch for. Each one checks that the private
 name it touches still exists, logs a warning saying what the student will see when it cannot
 apply, and warns once when the installed Streamlit is newer than the last version they were
 checked against (`CHECKED_STREAMLIT`). tests/test_compat.py exercises the real behaviour in a
@@ -10,13 +10,22 @@ real server, so a Streamlit upgrade that breaks either fails the suite:
   `keras.backend.clear_session()` after every script run, under our training threads.
 * `require_app_navigation` (first line of every page): on a fresh server, a direct link to a
   page runs `pages/<name>.py` as an old-style multipage app, outside app.py's navigation.
+
+The third is for a CPython bug, applied only on the Python versions that have it:
+
+* `serialize_ast_parsing` (app.py, every run): on Python 3.11.0–3.11.7 and 3.12.0–3.12.1 two
+  threads calling `ast.parse` at once can fail with "SystemError: AST constructor recursion
+  depth mismatch" — and Streamlit parses page scripts while training threads parse source
+  (TensorFlow's autograph) and .npy headers (numpy).
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import logging
 import sys
+import threading
 from importlib.metadata import version
 
 import streamlit as st
@@ -136,3 +145,61 @@ def require_app_navigation() -> None:
     if PagesManager.uses_pages_directory and not st.config.get_option("global.appTest"):
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+# --- CPython: ast.parse in two threads at once ---------------------------------------------------
+
+# CPython gh-106905: until 3.11.8 and 3.12.2 (gh-113035) the AST constructor's recursion counter
+# is one per interpreter, not one per call; when a garbage collection during one thread's
+# ast.parse lets another thread parse, the counter ends wrong and a parse raises
+# "SystemError: AST constructor recursion depth mismatch". Here Streamlit parses a page script
+# (to add its "magic") in a script thread while a training thread's TensorFlow autograph parses
+# the source of the functions it converts (hundreds of parses per run with augmentation) and
+# numpy parses .npy headers: seen in CI on Python 3.11.7, a page failing with that error.
+_AST_RACE_FIXED_IN = {(3, 11): (3, 11, 8), (3, 12): (3, 12, 2)}
+_ORIGINAL_AST_PARSE = ast.parse
+_AST_LOCK = threading.RLock()  # re-entrant: a collection during a parse may parse again
+
+
+def ast_parse_is_racy(version: tuple[int, ...] = tuple(sys.version_info[:3])) -> bool:
+    """Whether this Python has the ast.parse race between threads (3.11.0–7, 3.12.0–1)."""
+    fixed = _AST_RACE_FIXED_IN.get(tuple(version[:2]))
+    return fixed is not None and tuple(version[:3]) < fixed
+
+
+def _serialized_ast_parse(*args, **kwargs):
+    with _AST_LOCK:
+        return _ORIGINAL_AST_PARSE(*args, **kwargs)
+
+
+def serialize_ast_parsing() -> bool:
+    """On a Python with the ast.parse race, let one thread parse at a time (all callers).
+
+    Replaces `ast.parse` (which `ast.literal_eval`, `inspect`, gast and Streamlit all call
+    through the module) with the same function behind one process-wide lock; on a fixed
+    Python it changes nothing. Parses are short (a page script, a converted function, an array
+    header), so threads seldom wait.
+
+    Returns:
+        True if the lock was put in place now; False on a fixed Python, if it already was, or
+        if it cannot be (then a warning is logged: something else replaced ast.parse).
+    """
+    if not ast_parse_is_racy() or ast.parse is _serialized_ast_parse:
+        return False
+    if ast.parse is not _ORIGINAL_AST_PARSE:
+        _warn_once(
+            "ast:replaced",
+            "serialize_ast_parsing cannot apply: ast.parse was replaced by "
+            f"{ast.parse!r}. On Python {sys.version.split()[0]} pages and trainings may fail "
+            "now and then with 'SystemError: AST constructor recursion depth mismatch'; "
+            "upgrade Python to 3.11.8 / 3.12.2 or newer (see ui/compat.py).",
+        )
+        return False
+    ast.parse = _serialized_ast_parse
+    _warn_once(
+        "ast:applied",
+        f"Python {sys.version.split()[0]} has a bug when threads parse Python source at once "
+        "(CPython gh-106905, fixed in 3.11.8 and 3.12.2): ast.parse now runs one thread at a "
+        "time. Upgrading Python removes the need.",
+    )
+    return True
