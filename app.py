@@ -9,7 +9,7 @@ import streamlit as st
 from cifar_core import passcode
 from cifar_core.training import warmup
 from ui.common import available_steps
-from ui.compat import keep_keras_state_between_reruns, serialize_ast_parsing
+from ui.compat import app_navigation, keep_keras_state_between_reruns, serialize_ast_parsing
 from ui.identity import keep_key_in_browser
 
 HERE = Path(__file__).parent
@@ -30,7 +30,8 @@ def main() -> None:
         pages.append(
             st.Page(HERE / "pages/teacher.py", title="Teacher", icon="🧑‍🏫", url_path="teacher")
         )
-    st.navigation(pages).run()
+    with app_navigation():  # pages can tell they run here (ui/compat.require_app_navigation)
+        st.navigation(pages).run()
     # Once per server, a few seconds after this first page is drawn: TensorFlow, the data and
     # the precision get ready in the background, off the first Train click's clock.
     warmup.start()

@@ -342,20 +342,32 @@ def open_app_page(page: Any, base_url: str, url_path: str, nav_label: str) -> No
     """
     page.goto(f"{base_url}/{url_path}")
     wait_for_app(page)
-    # The hand-over is one rerun; on a busy machine the page can look idle for a moment in
-    # between, so give app.py's navigation a few seconds to arrive before judging.
-    nav = page.locator('[data-testid="stSidebarNav"]')
-    deadline = time.monotonic() + NAV_SETTLE_S
-    while time.monotonic() < deadline:
-        text = nav.inner_text() if nav.count() else ""
-        if nav_label in text and "Home" in text:  # the old mode says "home"
-            break
-        page.wait_for_timeout(250)
+    text = app_navigation_text(page, nav_label)
     wait_for_app(page)
     assert page.get_by_role("dialog").count() == 0, page.get_by_role("dialog").first.inner_text()
     assert page.url.rstrip("/").endswith(f"/{url_path}"), page.url
-    text = nav.inner_text() if nav.count() else "(no sidebar navigation)"
-    assert nav_label in text and "Home" in text, text
+    assert is_app_navigation(text, nav_label), text
+
+
+def is_app_navigation(nav_text: str, nav_label: str = "Home") -> bool:
+    """Whether a sidebar's text is app.py's navigation (the old multipage mode says "home")."""
+    return nav_label in nav_text and "Home" in nav_text
+
+
+def app_navigation_text(page: Any, nav_label: str = "Home") -> str:
+    """The sidebar navigation's text once it is app.py's, or as it is after NAV_SETTLE_S.
+
+    A page opened in Streamlit's old multipage mode hands over to app.py's navigation in one
+    rerun (ui/compat.require_app_navigation); on a busy machine the page can look idle for a
+    moment in between, so this gives app.py's navigation a few seconds to arrive.
+    """
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    deadline = time.monotonic() + NAV_SETTLE_S
+    while True:
+        text = nav.inner_text() if nav.count() else "(no sidebar navigation)"
+        if is_app_navigation(text, nav_label) or time.monotonic() > deadline:
+            return text
+        page.wait_for_timeout(250)
 
 
 def set_slider(page: Any, key: str, presses_from_min: int) -> None:

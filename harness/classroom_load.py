@@ -30,6 +30,8 @@ from pathlib import Path
 from cifar_core import constants as C
 from harness.browser import (
     APP_IDLE,
+    app_navigation_text,
+    is_app_navigation,
     launch_browser,
     peak_rss_mb,
     rss_mb,
@@ -342,6 +344,10 @@ def open_all(browser, base_url: str, plan: list[Session], deadline: float) -> No
             session.page.wait_for_selector("h1", timeout=timeout_ms)
         except Exception as exc:  # noqa: BLE001
             session.errors.append(f"open timeout: {type(exc).__name__}")
+        else:  # a page left in Streamlit's old multipage mode is swapped on the next click
+            nav = app_navigation_text(session.page, session.title)
+            if not is_app_navigation(nav, session.title):
+                session.errors.append(f"outside app.py's navigation: {_one_line(nav)[:120]}")
         update(session, read_watch(session))
 
 

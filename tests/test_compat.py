@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.browser import REPO, launch_browser, open_app_page, streamlit_server
+from harness.browser import (
+    REPO,
+    app_navigation_text,
+    is_app_navigation,
+    launch_browser,
+    open_app_page,
+    streamlit_server,
+    wait_for_app,
+)
 from harness.st_client import StClient
 from tests.conftest import open_app, sample_dir
 from ui import compat
@@ -149,6 +157,92 @@ def test_a_missing_pages_flag_is_a_loud_warning(monkeypatch, caplog):
     assert "cannot apply" in caplog.text and "uses_pages_directory" in caplog.text
 
 
+class _Ctx:
+    """What require_app_navigation reads of a script run's context."""
+
+    def __init__(self, page_hash: str, main_hash: str = "app-hash"):
+        self.page_script_hash = page_hash
+        self.pages_manager = type("Pages", (), {"main_script_hash": main_hash})()
+
+
+@pytest.fixture
+def old_mode_run(monkeypatch):
+    """A script run as Streamlit's old multipage mode starts it: a page, not app.py, is run.
+
+    Returns the list that records st.rerun calls; the run's context is settable through
+    `.ctx` (default: pages/train.py picked by the old mode, app.py the main script).
+    """
+    from streamlit.runtime import scriptrunner
+    from streamlit.runtime.pages_manager import PagesManager
+
+    reruns: list[bool] = []
+    state = type("State", (), {"ctx": _Ctx("train-hash")})()
+    monkeypatch.setattr(scriptrunner, "get_script_run_ctx", lambda: state.ctx)
+    monkeypatch.setattr(compat.st, "rerun", lambda: reruns.append(True))
+    get_option = compat.st.config.get_option  # AppTest, run earlier in this process, sets it
+    monkeypatch.setattr(
+        compat.st.config,
+        "get_option",
+        lambda key: False if key == "global.appTest" else get_option(key),
+    )
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", True)
+    state.reruns = reruns
+    return state
+
+
+def test_a_page_run_by_the_old_mode_switches_it_off_and_reruns(old_mode_run):
+    from streamlit.runtime.pages_manager import PagesManager
+
+    compat.require_app_navigation()
+    assert old_mode_run.reruns == [True]
+    assert PagesManager.uses_pages_directory is False
+
+
+def test_a_page_run_by_the_old_mode_reruns_though_another_session_switched_it_off(
+    old_mode_run,
+):
+    # A class opening one link at once: the first session switched the mode off while this
+    # one was already running the page on its own. The flag says "off"; this run is still old.
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+    compat.require_app_navigation()
+    assert old_mode_run.reruns == [True]
+
+
+def test_a_page_inside_app_navigation_does_not_rerun(old_mode_run):
+    with compat.app_navigation():
+        compat.require_app_navigation()
+    assert old_mode_run.reruns == []
+
+
+def test_the_app_navigation_mark_ends_with_apps_run_even_by_an_exception(old_mode_run):
+    with pytest.raises(RuntimeError), compat.app_navigation():
+        raise RuntimeError("st.rerun or st.stop leave app.py's run by an exception")
+    compat.require_app_navigation()  # a later run without app.py is seen as one
+    assert old_mode_run.reruns == [True]
+
+
+def test_a_page_that_is_the_main_script_is_left_alone(old_mode_run):
+    # `streamlit run pages/train.py`: no app.py to hand over to, so a rerun would loop.
+    old_mode_run.ctx = _Ctx("app-hash")
+    compat.require_app_navigation()
+    assert old_mode_run.reruns == []
+
+
+def test_outside_a_script_run_nothing_reruns(old_mode_run):
+    old_mode_run.ctx = None
+    compat.require_app_navigation()
+    assert old_mode_run.reruns == []
+
+
+def test_app_py_runs_its_pages_inside_the_mark():
+    # The mark is what tells app.py's runs from the old mode's, so app.py must set it.
+    source = (REPO / "app.py").read_text()
+    assert "with app_navigation():" in source
+    assert source.index("with app_navigation():") < source.index("st.navigation(pages).run()")
+
+
 def test_a_streamlit_newer_than_checked_is_named_in_a_warning(monkeypatch, caplog):
     newer = (compat.CHECKED_STREAMLIT[0], compat.CHECKED_STREAMLIT[1] + 1)
     monkeypatch.setattr(compat, "streamlit_version", lambda: newer)
@@ -180,5 +274,35 @@ def test_a_direct_link_on_a_fresh_server_opens_the_page_in_the_apps_navigation(s
             for title in ("Home", *(s.title for s in LESSON_STEPS)):
                 assert title in nav, nav
             assert page.locator("h1").first.is_visible()
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_class_opening_one_link_at_once_on_a_fresh_server_all_get_the_apps_navigation(
+    tmp_path,
+):
+    # Every session that started before the first one switched the old multipage mode off
+    # ran the page on its own (its sidebar listing "app", "teacher" and the file names); their
+    # next click swapped the whole page and dropped what the student was typing. Before the
+    # fix, 1 to 5 of 6 sessions opened that way on this machine.
+    sessions = 6
+    env = {"CIFAR10_DIR": str(sample_dir()), "CIFAR_RUNS_DIR": str(tmp_path / "runs")}
+    with streamlit_server(env) as base_url, playwright_api.sync_playwright() as p:
+        browser = launch_browser(p)
+        try:
+            pages = [browser.new_context().new_page() for _ in range(sessions)]
+            for page in pages:  # at about the same moment, as a class following a link
+                page.goto(f"{base_url}/train", wait_until="commit", timeout=60_000)
+            navs = []
+            for page in pages:
+                wait_for_app(page)
+                page.wait_for_selector("h1")
+                navs.append(app_navigation_text(page, "Train"))
+            wrong = [nav for nav in navs if not is_app_navigation(nav, "Train")]
+            assert not wrong, f"{len(wrong)} of {sessions} outside app.py's navigation: {wrong}"
+            for page in pages:  # and the page they got is the Train page, ready to use
+                assert page.locator(".st-key-train_start").count() == 1
         finally:
             browser.close()

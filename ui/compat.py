@@ -8,8 +8,9 @@ real server, so a Streamlit upgrade that breaks either fails the suite:
 
 * `keep_keras_state_between_reruns` (app.py, every run): Streamlit calls
   `keras.backend.clear_session()` after every script run, under our training threads.
-* `require_app_navigation` (first line of every page): on a fresh server, a direct link to a
-  page runs `pages/<name>.py` as an old-style multipage app, outside app.py's navigation.
+* `require_app_navigation` (first line of every page; app.py marks its own runs with
+  `app_navigation`): on a fresh server, a direct link to a page runs `pages/<name>.py` as an
+  old-style multipage app, outside app.py's navigation.
 
 The third is for a CPython bug, applied only on the Python versions that have it:
 
@@ -22,10 +23,13 @@ The third is for a CPython bug, applied only on the Python versions that have it
 from __future__ import annotations
 
 import ast
+import contextvars
 import functools
 import logging
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 
 import streamlit as st
@@ -113,6 +117,29 @@ def _clean_problem_modules_except_keras() -> None:
         plt.close("all")
 
 
+# True while app.py's st.navigation runs the page (app_navigation); a page run without it was
+# started by Streamlit's old multipage mode.
+_IN_APP_NAVIGATION: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "in_app_navigation", default=False
+)
+
+
+@contextmanager
+def app_navigation() -> Iterator[None]:
+    """Mark this script run as app.py's: wrap `st.navigation(pages).run()` in it.
+
+    require_app_navigation tells by this mark, per script run, whether the page it is called
+    from runs inside app.py's navigation. The mark is a context variable: it holds for the
+    page's code (run synchronously from app.py) and is gone when app.py's run ends, even by
+    st.rerun or st.stop.
+    """
+    token = _IN_APP_NAVIGATION.set(True)
+    try:
+        yield
+    finally:
+        _IN_APP_NAVIGATION.reset(token)
+
+
 def require_app_navigation() -> None:
     """Make sure this page runs inside app.py's st.navigation, not as a bare script.
 
@@ -120,13 +147,20 @@ def require_app_navigation() -> None:
     st.navigation, Streamlit treats a folder named `pages/` as an old-style multipage app
     (`PagesManager.uses_pages_directory`): a first visitor who opens a direct link such as
     /train would get pages/train.py run on its own, with a sidebar listing every file of the
-    folder. This switches that mode off and reruns once, so app.py's navigation takes over
-    (same URL, same page: the URL paths are the file stems, see LessonStep.url_path).
+    folder (the teacher's page and "app" included) and none of app.py's set-up. This switches
+    that mode off and reruns, so app.py's navigation takes over (same URL, same page: the URL
+    paths are the file stems, see LessonStep.url_path).
 
-    AppTest resets that mode before every run (and runs app.py's navigation itself), so
-    under AppTest (the `global.appTest` option it sets) this does nothing — a rerun there
-    would drop the click being tested. The option is read only in the rare run that finds
-    the old mode on.
+    Whether to rerun is decided per script run (the app_navigation mark), not by the mode's
+    flag: when a class opens the link at the same moment, every session that started before
+    the first one switched the mode off runs in the old mode too, and finds the flag already
+    off. Reading the flag left all of those on the old page until their next click — and that
+    click swapped the whole page, dropping what the student was typing.
+
+    A page that is the server's main script itself (`streamlit run pages/train.py`) is left
+    alone: there is no app.py to hand over to. AppTest resets the old mode before every run
+    (and runs app.py's navigation itself), so under AppTest (the `global.appTest` option it
+    sets) this does nothing either — a rerun there would drop the click being tested.
     """
     _check_version("require_app_navigation")
     try:
@@ -142,9 +176,33 @@ def require_app_navigation() -> None:
             "and tests/test_compat.py.",
         )
         return
-    if PagesManager.uses_pages_directory and not st.config.get_option("global.appTest"):
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    if _IN_APP_NAVIGATION.get() or st.config.get_option("global.appTest"):
+        return
+    if _page_is_main_script():
+        return
+    PagesManager.uses_pages_directory = False
+    log.info("a page ran in Streamlit's old multipage mode; rerunning it in app.py's navigation")
+    st.rerun()
+
+
+def _page_is_main_script() -> bool:
+    """Whether this run's page is the server's main script (no app.py to hand over to)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:  # not in a script run (a bare import or call): nothing to rerun
+        return True
+    manager = getattr(ctx, "pages_manager", None)
+    main_hash = getattr(manager, "main_script_hash", None)
+    if main_hash is None:
+        _warn_once(
+            "pages:hash",
+            "require_app_navigation cannot tell the page from the main script: Streamlit "
+            f"{st.__version__} has no ScriptRunContext.pages_manager.main_script_hash; a "
+            "direct link on a fresh server may open a page outside the app's navigation.",
+        )
+        return True
+    return ctx.page_script_hash == main_hash
 
 
 # --- CPython: ast.parse in two threads at once ---------------------------------------------------
