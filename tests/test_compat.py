@@ -11,11 +11,13 @@ import asyncio
 import logging
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from harness.browser import (
     REPO,
+    app_in_browser,
     app_navigation_text,
     is_app_navigation,
     launch_browser,
@@ -157,28 +159,26 @@ def test_a_missing_pages_flag_is_a_loud_warning(monkeypatch, caplog):
     assert "cannot apply" in caplog.text and "uses_pages_directory" in caplog.text
 
 
-class _Ctx:
+def _ctx(page_hash: str, main_hash: str = "app-hash") -> SimpleNamespace:
     """What require_app_navigation reads of a script run's context."""
-
-    def __init__(self, page_hash: str, main_hash: str = "app-hash"):
-        self.page_script_hash = page_hash
-        self.pages_manager = type("Pages", (), {"main_script_hash": main_hash})()
+    return SimpleNamespace(
+        page_script_hash=page_hash, pages_manager=SimpleNamespace(main_script_hash=main_hash)
+    )
 
 
 @pytest.fixture
 def old_mode_run(monkeypatch):
     """A script run as Streamlit's old multipage mode starts it: a page, not app.py, is run.
 
-    Returns the list that records st.rerun calls; the run's context is settable through
-    `.ctx` (default: pages/train.py picked by the old mode, app.py the main script).
+    Returns a namespace: `.reruns` records st.rerun calls; `.ctx` is the run's context
+    (default: pages/train.py picked by the old mode, app.py the main script), settable.
     """
     from streamlit.runtime import scriptrunner
     from streamlit.runtime.pages_manager import PagesManager
 
-    reruns: list[bool] = []
-    state = type("State", (), {"ctx": _Ctx("train-hash")})()
+    state = SimpleNamespace(ctx=_ctx("train-hash"), reruns=[])
     monkeypatch.setattr(scriptrunner, "get_script_run_ctx", lambda: state.ctx)
-    monkeypatch.setattr(compat.st, "rerun", lambda: reruns.append(True))
+    monkeypatch.setattr(compat.st, "rerun", lambda: state.reruns.append(True))
     get_option = compat.st.config.get_option  # AppTest, run earlier in this process, sets it
     monkeypatch.setattr(
         compat.st.config,
@@ -186,7 +186,6 @@ def old_mode_run(monkeypatch):
         lambda key: False if key == "global.appTest" else get_option(key),
     )
     monkeypatch.setattr(PagesManager, "uses_pages_directory", True)
-    state.reruns = reruns
     return state
 
 
@@ -225,7 +224,7 @@ def test_the_app_navigation_mark_ends_with_apps_run_even_by_an_exception(old_mod
 
 def test_a_page_that_is_the_main_script_is_left_alone(old_mode_run):
     # `streamlit run pages/train.py`: no app.py to hand over to, so a rerun would loop.
-    old_mode_run.ctx = _Ctx("app-hash")
+    old_mode_run.ctx = _ctx("app-hash")
     compat.require_app_navigation()
     assert old_mode_run.reruns == []
 
@@ -288,21 +287,16 @@ def test_a_class_opening_one_link_at_once_on_a_fresh_server_all_get_the_apps_nav
     # next click swapped the whole page and dropped what the student was typing. Before the
     # fix, 1 to 5 of 6 sessions opened that way on this machine.
     sessions = 6
-    env = {"CIFAR10_DIR": str(sample_dir()), "CIFAR_RUNS_DIR": str(tmp_path / "runs")}
-    with streamlit_server(env) as base_url, playwright_api.sync_playwright() as p:
-        browser = launch_browser(p)
-        try:
-            pages = [browser.new_context().new_page() for _ in range(sessions)]
-            for page in pages:  # at about the same moment, as a class following a link
-                page.goto(f"{base_url}/train", wait_until="commit", timeout=60_000)
-            navs = []
-            for page in pages:
-                wait_for_app(page)
-                page.wait_for_selector("h1")
-                navs.append(app_navigation_text(page, "Train"))
-            wrong = [nav for nav in navs if not is_app_navigation(nav, "Train")]
-            assert not wrong, f"{len(wrong)} of {sessions} outside app.py's navigation: {wrong}"
-            for page in pages:  # and the page they got is the Train page, ready to use
-                assert page.locator(".st-key-train_start").count() == 1
-        finally:
-            browser.close()
+    with app_in_browser(tmp_path / "runs") as (base_url, browser):
+        pages = [browser.new_context().new_page() for _ in range(sessions)]
+        for page in pages:  # at about the same moment, as a class following a link
+            page.goto(f"{base_url}/train", wait_until="commit", timeout=60_000)
+        navs = []
+        for page in pages:
+            wait_for_app(page)
+            page.wait_for_selector("h1")
+            navs.append(app_navigation_text(page, "Train"))
+        wrong = [nav for nav in navs if not is_app_navigation(nav, "Train")]
+        assert not wrong, f"{len(wrong)} of {sessions} outside app.py's navigation: {wrong}"
+        for page in pages:  # and the page they got is the Train page, ready to use
+            assert page.locator(".st-key-train_start").count() == 1
